@@ -1,0 +1,251 @@
+"""The configuration model (`eventyard.yaml`) and its loader.
+
+Errors name the key path and the line, e.g.
+`eventyard.yaml:12: destinations[0].settings.url: Expected `str`, got `int``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import yaml
+
+from eventyard.control.duration import Duration, parse_duration
+from eventyard.destinations.registry import get_definition
+from eventyard.errors import ConfigError
+
+__all__ = [
+    "Config",
+    "DeliverySettings",
+    "DestinationConfig",
+    "LogSettings",
+    "PipelineSettings",
+    "ServerSettings",
+    "SourceConfig",
+    "load_config",
+    "parse_config",
+    "resolve_settings",
+]
+
+MAX_CONFIG_BYTES = 1_000_000
+
+
+class _Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Unknown keys are errors: a typo must not silently fall back to a default."""
+
+
+class ServerSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = 8088
+    trusted_proxies: list[str] = []
+    """CIDRs whose X-Forwarded-For is believed when filling context.ip."""
+    max_pending_events: int = 200_000
+    """Events waiting for the durable append before the API answers 503 + Retry-After."""
+    cors_origins: list[str] = ["*"]
+
+
+class LogSettings(_Strict):
+    url: str | None = None
+    """`sqlite:///path/log.db` or `postgresql://...`; default: SQLite in the data dir."""
+    partitions: int = 16
+    retention: Duration = Duration(7 * 86400)
+    """How long appended events stay in the log (once every consumer has passed them)."""
+
+
+class PipelineSettings(_Strict):
+    dedup_window: Duration = Duration(86400)
+    """messageId deduplication look-back; Segment documents ~24 hours."""
+
+
+class DeliverySettings(_Strict):
+    concurrency: int = 4
+    timeout: Duration = Duration(10)
+    max_age: Duration = Duration(4 * 3600)
+    """An event still failing after this long goes to dead letters with its last error."""
+    backoff_initial: Duration = Duration(1)
+    backoff_max: Duration = Duration(600)
+
+
+class SourceConfig(_Strict):
+    name: str
+    write_key: str
+
+
+class DestinationConfig(_Strict):
+    name: str
+    type: str
+    sources: list[str]
+    settings: dict[str, Any] = {}
+    enabled: bool = True
+    delivery: DeliverySettings = msgspec.field(default_factory=DeliverySettings)
+
+
+class Config(_Strict):
+    server: ServerSettings = msgspec.field(default_factory=ServerSettings)
+    log: LogSettings = msgspec.field(default_factory=LogSettings)
+    pipeline: PipelineSettings = msgspec.field(default_factory=PipelineSettings)
+    sources: list[SourceConfig] = []
+    destinations: list[DestinationConfig] = []
+
+    def source_by_key(self) -> dict[str, SourceConfig]:
+        return {source.write_key: source for source in self.sources}
+
+
+def _dec_hook(kind: type, value: object) -> object:
+    if kind is Duration:
+        return parse_duration(value)
+    raise NotImplementedError(kind)
+
+
+_PATH_PART = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\.`([^`]*)`")
+
+
+def _line_of(node: yaml.Node | None, path: str) -> int | None:
+    """Walk the composed YAML nodes along a msgspec path like `$.sources[0].name`."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key, index, quoted in _PATH_PART.findall(path.removeprefix("$")):
+        if isinstance(node, yaml.MappingNode):
+            wanted = key or quoted
+            node = next((v for k, v in node.value if k.value == wanted), None)
+            if node is None:
+                break
+        elif isinstance(node, yaml.SequenceNode) and index and int(index) < len(node.value):
+            node = node.value[int(index)]
+        else:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def _fail(where: str, root: yaml.Node | None, path: str, message: str) -> ConfigError:
+    line = _line_of(root, path)
+    location = f"{where}:{line}" if line else where
+    key = path.removeprefix("$.").removeprefix("$") or "(top level)"
+    return ConfigError(f"{location}: {key}: {message}")
+
+
+def _split_msgspec_error(error: msgspec.ValidationError) -> tuple[str, str]:
+    text = str(error)
+    message, _, path = text.rpartition(" - at `")
+    if not message:
+        return "$", text
+    return path.rstrip("`"), message
+
+
+def _mark_line(event: yaml.Event) -> int:
+    return event.start_mark.line + 1 if event.start_mark is not None else 0
+
+
+def _compose(text: str, where: str) -> yaml.Node | None:
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise ConfigError(
+                    f"{where}:{_mark_line(event)}: YAML aliases (*name) are not "
+                    "supported; write the value out"
+                )
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{where}: not valid YAML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: nesting is too deep") from None
+
+
+def _check_references(config: Config, where: str, root: yaml.Node | None) -> None:
+    seen_keys: dict[str, int] = {}
+    names = [source.name for source in config.sources]
+    for i, source in enumerate(config.sources):
+        if not source.name or not source.write_key:
+            raise _fail(where, root, f"$.sources[{i}]", "name and write_key must not be empty")
+        if names.count(source.name) > 1:
+            raise _fail(where, root, f"$.sources[{i}].name", f"duplicate source {source.name!r}")
+        if source.write_key in seen_keys:
+            raise _fail(where, root, f"$.sources[{i}].write_key", "write_key already used")
+        seen_keys[source.write_key] = i
+    dest_names = [dest.name for dest in config.destinations]
+    for i, dest in enumerate(config.destinations):
+        if dest_names.count(dest.name) > 1:
+            raise _fail(where, root, f"$.destinations[{i}].name", f"duplicate {dest.name!r}")
+        for j, source_name in enumerate(dest.sources):
+            if source_name not in names:
+                raise _fail(
+                    where,
+                    root,
+                    f"$.destinations[{i}].sources[{j}]",
+                    f"no source named {source_name!r}; known sources: {', '.join(names) or 'none'}",
+                )
+
+
+def _check_server(config: Config, where: str, root: yaml.Node | None) -> None:
+    for i, cidr in enumerate(config.server.trusted_proxies):
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise _fail(
+                where, root, f"$.server.trusted_proxies[{i}]", f"{cidr!r} is not an IP or CIDR"
+            ) from None
+    if not 0 < config.server.port < 65536:
+        raise _fail(where, root, "$.server.port", "port must be between 1 and 65535")
+    if config.log.partitions < 1 or config.log.partitions > 1024:
+        raise _fail(where, root, "$.log.partitions", "partitions must be between 1 and 1024")
+
+
+def _parse_settings(config: Config, where: str, root: yaml.Node | None) -> None:
+    for i, dest in enumerate(config.destinations):
+        try:
+            definition = get_definition(dest.type)
+        except ConfigError as error:
+            raise _fail(where, root, f"$.destinations[{i}].type", str(error)) from None
+        try:
+            msgspec.convert(dest.settings, definition.settings, dec_hook=_dec_hook)
+        except msgspec.ValidationError as error:
+            path, message = _split_msgspec_error(error)
+            full = f"$.destinations[{i}].settings" + path.removeprefix("$")
+            raise _fail(where, root, full, message) from None
+
+
+def resolve_settings(dest: DestinationConfig) -> Any:
+    """The destination's `settings` decoded with its type's schema (validated at load)."""
+    return msgspec.convert(dest.settings, get_definition(dest.type).settings, dec_hook=_dec_hook)
+
+
+def parse_config(text: str, where: str = "eventyard.yaml") -> Config:
+    """Validate YAML text into a Config; every problem is a ConfigError naming key and line."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{where}: larger than {MAX_CONFIG_BYTES} bytes; is this the right file?")
+    root = _compose(text, where)
+    data = yaml.safe_load(text) if root is not None else {}
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: the top level must be a mapping (sources:, destinations:)")
+    try:
+        config = msgspec.convert(data, Config, dec_hook=_dec_hook)
+    except msgspec.ValidationError as error:
+        path, message = _split_msgspec_error(error)
+        raise _fail(where, root, path, message) from None
+    _check_server(config, where, root)
+    _check_references(config, where, root)
+    _parse_settings(config, where, root)
+    return config
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate a config file; None means the empty default configuration."""
+    if path is None:
+        return Config()
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes; is this the right file?")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not valid UTF-8 at byte {error.start}") from None
+    return parse_config(text, str(path))

@@ -1,0 +1,1 @@
+"""Durable per-destination queues, retries with backoff, dead letters, delivery status."""

@@ -1,0 +1,1 @@
+"""The tracking API: Segment-compatible HTTP, pixel and settings endpoints."""

@@ -1,0 +1,1 @@
+"""The Segment Spec: message validation, enrichment, timestamps, size limits."""
