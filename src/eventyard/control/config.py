@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import yaml
@@ -43,9 +43,9 @@ class ServerSettings(_Strict):
     port: int = 8088
     trusted_proxies: list[str] = []
     """CIDRs whose X-Forwarded-For is believed when filling context.ip."""
-    max_pending_events: int = 200_000
+    max_pending_events: Annotated[int, msgspec.Meta(ge=1)] = 200_000
     """Events waiting for the durable append before the API answers 503 + Retry-After."""
-    cors_origins: list[str] = ["*"]
+    cors_origins: list[str] = msgspec.field(default_factory=lambda: ["*"])
 
 
 class LogSettings(_Strict):
@@ -62,7 +62,7 @@ class PipelineSettings(_Strict):
 
 
 class DeliverySettings(_Strict):
-    concurrency: int = 4
+    concurrency: Annotated[int, msgspec.Meta(ge=1)] = 4
     timeout: Duration = Duration(10)
     max_age: Duration = Duration(4 * 3600)
     """An event still failing after this long goes to dead letters with its last error."""
@@ -105,23 +105,34 @@ _PATH_PART = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\.`([^`]*)`")
 
 
 def _line_of(node: yaml.Node | None, path: str) -> int | None:
-    """Walk the composed YAML nodes along a msgspec path like `$.sources[0].name`."""
+    """Walk the composed YAML nodes along a msgspec path like `$.sources[0].name`.
+
+    The line is the key's own line (a mapping value may start on the next line).
+    """
     line = node.start_mark.line + 1 if node is not None else None
     for key, index, quoted in _PATH_PART.findall(path.removeprefix("$")):
         if isinstance(node, yaml.MappingNode):
             wanted = key or quoted
-            node = next((v for k, v in node.value if k.value == wanted), None)
-            if node is None:
+            pair = next(((k, v) for k, v in node.value if k.value == wanted), None)
+            if pair is None:
                 break
+            line, node = pair[0].start_mark.line + 1, pair[1]
         elif isinstance(node, yaml.SequenceNode) and index and int(index) < len(node.value):
             node = node.value[int(index)]
+            line = node.start_mark.line + 1
         else:
             break
-        line = node.start_mark.line + 1
     return line
 
 
+_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `([^`]*)`$")
+
+
 def _fail(where: str, root: yaml.Node | None, path: str, message: str) -> ConfigError:
+    if unknown := _UNKNOWN_FIELD.match(message):
+        # Point at the unknown key itself, not at the mapping that holds it.
+        path = f"{path}.{unknown.group(1)}" if path != "$" else f"$.{unknown.group(1)}"
+        message = "unknown key (check the spelling; see the configuration reference)"
     line = _line_of(root, path)
     location = f"{where}:{line}" if line else where
     key = path.removeprefix("$.").removeprefix("$") or "(top level)"
@@ -133,6 +144,8 @@ def _split_msgspec_error(error: msgspec.ValidationError) -> tuple[str, str]:
     message, _, path = text.rpartition(" - at `")
     if not message:
         return "$", text
+    if path.startswith("key` in `"):  # msgspec's form for a bad mapping key
+        return path.removeprefix("key` in `").rstrip("`"), f"a key: {message}"
     return path.rstrip("`"), message
 
 
@@ -140,15 +153,55 @@ def _mark_line(event: yaml.Event) -> int:
     return event.start_mark.line + 1 if event.start_mark is not None else 0
 
 
-def _compose(text: str, where: str) -> yaml.Node | None:
-    try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
+MAX_DEPTH = 64
+
+
+def _check_events(text: str, where: str) -> None:
+    """Refuse aliases (billion laughs) and deep nesting before anything recursive runs."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise ConfigError(
+                f"{where}:{_mark_line(event)}: YAML aliases (*name) are not "
+                "supported; write the value out"
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
                 raise ConfigError(
-                    f"{where}:{_mark_line(event)}: YAML aliases (*name) are not "
-                    "supported; write the value out"
+                    f"{where}:{_mark_line(event)}: nested more than {MAX_DEPTH} levels deep"
                 )
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _check_duplicate_keys(node: yaml.Node, where: str) -> None:
+    """YAML would silently keep the last of two equal keys; a config must not."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in current.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        line = key.start_mark.line + 1
+                        raise ConfigError(f"{where}:{line}: key {key.value!r} appears twice")
+                    seen.add(key.value)
+                stack.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+
+
+def _compose(text: str, where: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree (for line numbers) and the plain data, or a ConfigError."""
+    try:
+        _check_events(text, where)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is None:
+            return None, None
+        _check_duplicate_keys(root, where)
+        return root, yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ConfigError(f"{where}: not valid YAML: {error}") from None
     except RecursionError:
@@ -161,14 +214,14 @@ def _check_references(config: Config, where: str, root: yaml.Node | None) -> Non
     for i, source in enumerate(config.sources):
         if not source.name or not source.write_key:
             raise _fail(where, root, f"$.sources[{i}]", "name and write_key must not be empty")
-        if names.count(source.name) > 1:
+        if source.name in names[:i]:
             raise _fail(where, root, f"$.sources[{i}].name", f"duplicate source {source.name!r}")
         if source.write_key in seen_keys:
             raise _fail(where, root, f"$.sources[{i}].write_key", "write_key already used")
         seen_keys[source.write_key] = i
     dest_names = [dest.name for dest in config.destinations]
     for i, dest in enumerate(config.destinations):
-        if dest_names.count(dest.name) > 1:
+        if dest.name in dest_names[:i]:
             raise _fail(where, root, f"$.destinations[{i}].name", f"duplicate {dest.name!r}")
         for j, source_name in enumerate(dest.sources):
             if source_name not in names:
@@ -217,8 +270,7 @@ def parse_config(text: str, where: str = "eventyard.yaml") -> Config:
     """Validate YAML text into a Config; every problem is a ConfigError naming key and line."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{where}: larger than {MAX_CONFIG_BYTES} bytes; is this the right file?")
-    root = _compose(text, where)
-    data = yaml.safe_load(text) if root is not None else {}
+    root, data = _compose(text, where)
     if data is None:
         data = {}
     if not isinstance(data, dict):
