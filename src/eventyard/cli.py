@@ -1,0 +1,141 @@
+"""The `eventyard` command line: `serve` runs everything, `status` asks a running server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+import uvloop
+from rich.console import Console
+from rich.table import Table
+
+from eventyard import __version__
+from eventyard.control.config import Config, load_config
+from eventyard.errors import EventyardError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="eventyard",
+    help="Self-hosted, Segment-compatible customer data platform.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True, soft_wrap=True)
+out = Console()
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="eventyard.yaml with sources and destinations."),
+]
+
+
+def _load(config_path: Path | None) -> Config:
+    try:
+        return load_config(config_path)
+    except EventyardError as error:
+        err.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    config_path: ConfigOption = None,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Where the SQLite log and state live.")
+    ] = Path(".eventyard"),
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: server.host, 127.0.0.1]")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on [default: server.port, 8088]")
+    ] = None,
+) -> None:
+    """Run the tracking API, the pipeline and delivery until SIGTERM or Ctrl-C."""
+    from eventyard.server import serve as run_server
+
+    config = _load(config_path)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def ready(url: str) -> None:
+        err.print(
+            f"eventyard {__version__} listening on {url} "
+            f"(data dir {data_dir.resolve()}, {len(config.sources)} sources, "
+            f"{len(config.destinations)} destinations)",
+            highlight=False,
+        )
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    listen_host = host or config.server.host
+    listen_port = config.server.port if port is None else port
+    try:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(run_server(config, data_dir, listen_host, listen_port, ready))
+    except EventyardError as error:
+        err.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(1) from None
+    err.print("eventyard stopped; every acknowledged event is on disk", highlight=False)
+
+
+def _render(data: dict[str, Any]) -> None:
+    sources = Table(title="Sources")
+    sources.add_column("source")
+    sources.add_column("received", justify="right")
+    for source in data["sources"]:
+        sources.add_row(source["name"], str(source["received"]))
+    out.print(sources)
+    out.print(f"pipeline lag: {data['pipeline']['lag']} events")
+    dests = Table(title="Destinations")
+    for column in ("destination", "delivered", "pending", "retrying", "dead", "oldest pending"):
+        dests.add_column(column, justify="left" if column == "destination" else "right")
+    for dest in data["destinations"]:
+        age = dest["oldest_pending_age_s"]
+        dests.add_row(
+            dest["name"],
+            str(dest["delivered"]),
+            str(dest["pending"]),
+            str(dest["retrying"]),
+            str(dest["dead"]),
+            "-" if age is None else f"{age:.1f}s",
+        )
+    out.print(dests)
+    for dest in data["destinations"]:
+        if dest["last_error"]:
+            out.print(f"{dest['name']} last error: {dest['last_error']}", highlight=False)
+
+
+@app.command()
+def status(
+    config_path: ConfigOption = None,
+    url: Annotated[
+        str | None, typer.Option(help="Server URL [default: from the config, else :8088]")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
+) -> None:
+    """Events received per source; delivered, retrying and dead per destination.
+
+    Exits 1 when the server cannot be reached.
+    """
+    if url is None:
+        config = _load(config_path)
+        url = f"http://{config.server.host}:{config.server.port}"
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/api/v1/status", timeout=5)
+        response.raise_for_status()
+        data = response.json()
+    except (httpx.HTTPError, ValueError) as error:
+        err.print(f"[red]eventyard is not reachable at {url}:[/red] {error}", highlight=False)
+        raise typer.Exit(1) from None
+    if as_json:
+        out.print_json(json.dumps(data))
+    else:
+        _render(data)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,72 @@
+"""The one place that says which HTTP outcomes are worth retrying.
+
+2xx: delivered. 408, 429 and 5xx: TransientError (429/503 carry Retry-After when given).
+Every other status, redirects included (the client does not follow them): TerminalError.
+Timeouts and connection failures: TransientError.
+"""
+
+from __future__ import annotations
+
+import time
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from eventyard.errors import TerminalError, TransientError
+
+__all__ = ["from_http_error", "parse_retry_after", "raise_for_status"]
+
+_RETRYABLE = frozenset({408, 429})
+_SNIPPET = 200
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds from now: delta-seconds or an HTTP-date; None if absent/bad."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _where(response: httpx.Response) -> str:
+    url = response.request.url
+    return f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}"
+
+
+def _snippet(response: httpx.Response) -> str:
+    try:
+        text = response.text[:_SNIPPET].strip()
+    except (httpx.ResponseNotRead, UnicodeDecodeError):
+        return ""
+    return f": {text}" if text else ""
+
+
+def raise_for_status(response: httpx.Response) -> None:
+    """Return for 2xx; otherwise raise TransientError or TerminalError saying what happened."""
+    code = response.status_code
+    if 200 <= code < 300:
+        return
+    message = f"HTTP {code} from {_where(response)}{_snippet(response)}"
+    if code in _RETRYABLE or code >= 500:
+        raise TransientError(message, parse_retry_after(response.headers.get("retry-after")))
+    if 300 <= code < 400:
+        location = response.headers.get("location", "?")
+        raise TerminalError(f"{message} (redirect to {location}; update the destination URL)")
+    raise TerminalError(message)
+
+
+def from_http_error(error: httpx.HTTPError) -> TransientError | TerminalError:
+    """Map an httpx exception raised while sending: network trouble is worth a retry."""
+    if isinstance(error, httpx.TimeoutException):
+        return TransientError(f"timed out: {type(error).__name__} {error}".rstrip())
+    if isinstance(error, httpx.TransportError):
+        return TransientError(f"connection failed: {type(error).__name__} {error}".rstrip())
+    return TerminalError(f"request could not be made: {type(error).__name__} {error}".rstrip())

@@ -1,0 +1,179 @@
+"""The tracking endpoints: single calls, batches, pixel, settings.
+
+A request is acknowledged with 200 only after `log.append` returned, that is once its
+events are durable. Per request: one source lookup, one receivedAt, one client address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from eventyard.control.config import Config, SourceConfig
+from eventyard.errors import IngestError, LogError
+from eventyard.ingest.auth import basic_write_key, resolve_source
+from eventyard.ingest.body import decode_body, parse_object, read_body
+from eventyard.ingest.cdn_settings import settings_document
+from eventyard.ingest.client_ip import ClientIp
+from eventyard.ingest.pixel import TRANSPARENT_GIF, pixel_message
+from eventyard.ingest.process import Outcome, accept, process_batch
+from eventyard.ingest.responses import error_response, json_response, overloaded, success
+from eventyard.log.base import EventLog
+from eventyard.spec.enrich import RequestInfo, request_info
+from eventyard.spec.limits import (
+    MAX_BATCH_EVENTS,
+    MAX_BATCH_REQUEST_BYTES,
+    MAX_SINGLE_REQUEST_BYTES,
+)
+from eventyard.spec.messages import kind_of
+
+__all__ = ["TrackingApi"]
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _optional_object(body: dict[str, Any], field: str) -> dict[str, Any] | None:
+    value = body.get(field)
+    if value is None or isinstance(value, dict):
+        return value
+    raise IngestError("invalid_request", f"batch {field} must be an object, not {kind_of(value)}")
+
+
+class TrackingApi:
+    """Holds what requests share: the write key table, the log, the proxy policy."""
+
+    def __init__(self, config: Config, log: EventLog) -> None:
+        self._log = log
+        self._sources = config.source_by_key()
+        self._max_pending = config.server.max_pending_events
+        self._client_ip = ClientIp(config.server.trusted_proxies)
+
+    def _peer(self, request: Request) -> tuple[str | None, bool]:
+        peer = request.client.host if request.client else None
+        return peer, peer is not None and self._client_ip.is_trusted(peer)
+
+    def _ip(self, request: Request) -> str | None:
+        peer = request.client.host if request.client else None
+        return self._client_ip.resolve(peer, request.headers.get("x-forwarded-for"))
+
+    async def _body(self, request: Request, limit: int) -> dict[str, Any]:
+        headers = request.headers
+        try:
+            raw = await read_body(request.stream(), headers.get("content-length"), limit)
+        except ClientDisconnect:
+            raise IngestError("invalid_request", "the client disconnected mid-body") from None
+        return parse_object(decode_body(raw, headers.get("content-encoding"), limit))
+
+    def _source(self, request: Request, body_key: object) -> SourceConfig:
+        basic = basic_write_key(request.headers.get("authorization"))
+        return resolve_source(self._sources, basic, body_key)
+
+    async def _store(self, outcome: Outcome) -> Response | None:
+        """Append durably; a 503 response when the log cannot take the events now."""
+        if not outcome.entries and not outcome.rejections:
+            return None
+        try:
+            await self._log.append(outcome.entries, outcome.rejections)
+        except LogError as error:
+            return overloaded(f"the event log is unavailable ({error}); retry later")
+        return None
+
+    def _overloaded(self) -> Response | None:
+        if self._log.pending() > self._max_pending:
+            return overloaded("too many events are waiting to be stored; retry later")
+        return None
+
+    def single(self, kind: str) -> Endpoint:
+        """`POST /v1/<kind>`: one message, the path sets its type."""
+
+        async def endpoint(request: Request) -> Response:
+            busy = self._overloaded()
+            if busy is not None:
+                return busy
+            try:
+                message = await self._body(request, MAX_SINGLE_REQUEST_BYTES)
+                source = self._source(request, message.get("writeKey"))
+                message["type"] = kind
+                entry = accept(message, request_info(self._ip(request)), source.name)
+            except IngestError as error:
+                return error_response(error.status, error.code, error.message)
+            failed = await self._store(Outcome(entries=[entry]))
+            return failed or success()
+
+        return endpoint
+
+    async def batch(self, request: Request) -> Response:
+        """`POST /v1/batch` (and import, b): bad messages are rejected one by one."""
+        busy = self._overloaded()
+        if busy is not None:
+            return busy
+        try:
+            body = await self._body(request, MAX_BATCH_REQUEST_BYTES)
+            source = self._source(request, body.get("writeKey"))
+            items = body.get("batch")
+            if not isinstance(items, list):
+                raise IngestError("invalid_request", '"batch" must be an array of messages')
+            if len(items) > MAX_BATCH_EVENTS:
+                raise IngestError(
+                    "too_many_events",
+                    f"the batch has {len(items)} messages; send at most {MAX_BATCH_EVENTS} "
+                    "per request",
+                )
+            info = request_info(
+                self._ip(request),
+                body.get("sentAt"),
+                _optional_object(body, "context"),
+                _optional_object(body, "integrations"),
+            )
+        except IngestError as error:
+            return error_response(error.status, error.code, error.message)
+        outcome = process_batch(items, info, source.name)
+        failed = await self._store(outcome)
+        if failed is not None:
+            return failed
+        if outcome.rejected:
+            return json_response({"success": True, "rejected": outcome.rejected})
+        return success()
+
+    def pixel(self, kind: str) -> Endpoint:
+        """`GET /v1/pixel/<kind>`: always the GIF; only valid events are stored."""
+
+        async def endpoint(request: Request) -> Response:
+            gif = Response(TRANSPARENT_GIF, media_type="image/gif")
+            gif.headers["Cache-Control"] = "no-store"
+            if self._overloaded() is not None:
+                return gif
+            try:
+                message = pixel_message(request.query_params.multi_items())
+                source = self._source(request, message.get("writeKey"))
+                message["type"] = kind
+                info: RequestInfo = request_info(self._ip(request))
+                await self._store(Outcome(entries=[accept(message, info, source.name)]))
+            except IngestError:
+                pass
+            return gif
+
+        return endpoint
+
+    async def settings(self, request: Request) -> Response:
+        """analytics.js settings pointing back at this host; 404 for an unknown key."""
+        write_key = request.path_params["write_key"]
+        if write_key not in self._sources:
+            return error_response(404, "not_found", "unknown write key")
+        scheme = request.url.scheme
+        _, trusted = self._peer(request)
+        forwarded_proto = request.headers.get("x-forwarded-proto")
+        if trusted and forwarded_proto:
+            scheme = forwarded_proto.split(",")[0].strip().lower()
+        host = request.headers.get("host") or request.url.netloc
+        return json_response(settings_document(write_key, host, scheme))
+
+    async def ignored(self, request: Request) -> Response:
+        """`POST /v1/m`: analytics.js metrics beacon, accepted and dropped."""
+        return success()
+
+    async def health(self, request: Request) -> Response:
+        return json_response({"ok": True})

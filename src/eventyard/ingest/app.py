@@ -1,0 +1,49 @@
+"""The tracking API application (segment.md §1, §7): routes, CORS, write keys.
+
+Other parts of eventyard (control API, UI) add their routes through `extra_routes`;
+they do not get the tracking API's CORS policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Route
+
+from eventyard.control.config import Config
+from eventyard.ingest.api import TrackingApi
+from eventyard.ingest.cors import TrackingCors
+from eventyard.log.base import EventLog
+from eventyard.spec.messages import MESSAGE_TYPES
+
+__all__ = ["BATCH_PATHS", "SHORT_PATHS", "create_app", "tracking_routes"]
+
+SHORT_PATHS = {kind[0]: kind for kind in MESSAGE_TYPES}
+"""analytics.js posts single calls to `/v1/<first letter of the type>`."""
+
+BATCH_PATHS = ("/v1/batch", "/v1/import", "/v1/import/", "/v1/b")
+
+
+def tracking_routes(api: TrackingApi) -> list[BaseRoute]:
+    """Every route of the tracking API."""
+    routes: list[BaseRoute] = [Route("/health", api.health, methods=["GET"])]
+    for kind in sorted(MESSAGE_TYPES):
+        routes.append(Route(f"/v1/{kind}", api.single(kind), methods=["POST"]))
+        routes.append(Route(f"/v1/pixel/{kind}", api.pixel(kind), methods=["GET"]))
+    for short, kind in sorted(SHORT_PATHS.items()):
+        routes.append(Route(f"/v1/{short}", api.single(kind), methods=["POST"]))
+    routes.extend(Route(path, api.batch, methods=["POST"]) for path in BATCH_PATHS)
+    routes.append(Route("/v1/m", api.ignored, methods=["POST"]))
+    routes.append(Route("/v1/projects/{write_key}/settings", api.settings, methods=["GET"]))
+    return routes
+
+
+def create_app(config: Config, log: EventLog, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The ASGI app; the caller opens and closes `log` (e.g. in its lifespan)."""
+    api = TrackingApi(config, log)
+    return Starlette(
+        routes=[*tracking_routes(api), *extra_routes],
+        middleware=[Middleware(TrackingCors, origins=config.server.cors_origins)],
+    )

@@ -1,0 +1,48 @@
+"""Which destinations get an event: enabled, connected to its source, and not switched off
+by the event's Segment `integrations` object (`{"All": false, "my-hook": true}`).
+
+Keys of `integrations` are destination names, case-sensitive; `All` defaults to true; any
+value other than `false` (true, or an options object) switches a destination on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from eventyard.control.config import Config
+
+__all__ = ["integrations_of", "routes", "targets"]
+
+
+def routes(config: Config) -> dict[str, list[str]]:
+    """Source name -> names of the enabled destinations connected to it, in config order."""
+    table: dict[str, list[str]] = {}
+    for dest in config.destinations:
+        if dest.enabled:
+            for source in dest.sources:
+                table.setdefault(source, []).append(dest.name)
+    return table
+
+
+def integrations_of(payload: bytes) -> Mapping[str, Any] | None:
+    """The event's `integrations` object, or None; parses JSON only when the key is present."""
+    if b'"integrations"' not in payload:
+        return None
+    try:
+        event = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    value = event.get("integrations") if isinstance(event, dict) else None
+    return value if isinstance(value, dict) else None
+
+
+def targets(connected: Sequence[str], payload: bytes) -> list[str]:
+    """The connected destinations this event goes to after its `integrations` opt-outs/ins."""
+    integrations = integrations_of(payload)
+    if not integrations:
+        return list(connected)
+    default = integrations.get("All", True) is not False
+    return [name for name in connected if integrations.get(name, default) is not False]

@@ -1,0 +1,154 @@
+"""`eventyard serve`: the tracking API, the pipeline and delivery in one process.
+
+Shutdown order is what keeps acknowledged events safe: HTTP stops first (in-flight requests
+finish, and each one is answered only after its append is durable), then the pipeline and
+delivery stop, then the log flushes and closes. A kill -9 at any point loses nothing that
+was acknowledged, because acknowledgement itself waits for the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Callable, Generator
+from pathlib import Path
+
+import httpx
+import uvicorn
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from eventyard.control.config import Config
+from eventyard.delivery.service import DeliveryService
+from eventyard.delivery.state import open_state
+from eventyard.errors import EventyardError
+from eventyard.ingest.app import create_app
+from eventyard.log import EventLog, open_log
+from eventyard.pipeline.router import CONSUMER, Router
+
+__all__ = ["serve"]
+
+logger = logging.getLogger("eventyard")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after its own shutdown, which would kill us before the
+    log is flushed; signals are handled by `serve` instead."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = asyncio.Event()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.ready.set()
+
+
+async def _status(config: Config, log: EventLog, delivery: DeliveryService) -> dict[str, object]:
+    received = await log.received()
+    ends = await log.end_offsets()
+    lag = 0
+    for partition, end in enumerate(ends):
+        lag += end - await log.committed(CONSUMER, partition)
+    destinations = await delivery.status()
+    return {
+        "sources": [
+            {"name": source.name, "received": received.get(source.name, 0)}
+            for source in config.sources
+        ],
+        "pipeline": {"lag": lag},
+        "destinations": [
+            {
+                "name": d.name,
+                "delivered": d.delivered,
+                "pending": d.pending,
+                "retrying": d.retrying,
+                "dead": d.dead,
+                "oldest_pending_age_s": d.oldest_pending_age_s,
+                "last_error": d.last_error,
+            }
+            for d in destinations
+        ],
+    }
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as error:
+        raise EventyardError(
+            f"cannot listen on {host}:{port}: {error.strerror}; "
+            "is another server using the port? choose another with --port"
+        ) from None
+
+
+async def serve(
+    config: Config,
+    data_dir: Path,
+    host: str,
+    port: int,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Run until SIGTERM/SIGINT; `on_ready` gets the listening URL. data_dir must exist."""
+    listener = _listen(host, port)
+    log = open_log(config.log.url, data_dir, config.log.partitions)
+    await log.open()
+    state = await open_state(data_dir / "state.db", config)
+    stop = asyncio.Event()
+    try:
+        async with httpx.AsyncClient(follow_redirects=False) as client:
+            delivery = DeliveryService(config, state, client)
+            router = Router(config, log, state, on_enqueued=delivery.notify)
+
+            async def status(_: Request) -> JSONResponse:
+                return JSONResponse(await _status(config, log, delivery))
+
+            app = create_app(config, log, extra_routes=[Route("/api/v1/status", status)])
+            server = _Server(
+                uvicorn.Config(
+                    app,
+                    host=host,
+                    port=port,
+                    lifespan="off",
+                    access_log=False,
+                    log_level="warning",
+                    backlog=2048,
+                    timeout_graceful_shutdown=30,
+                )
+            )
+
+            def request_exit() -> None:
+                server.should_exit = True
+
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, request_exit)
+            workers = [
+                asyncio.create_task(router.run(stop), name="pipeline"),
+                asyncio.create_task(delivery.run(stop), name="delivery"),
+            ]
+            serving = asyncio.create_task(server.serve(sockets=[listener]), name="http")
+            started = asyncio.create_task(server.ready.wait())
+            await asyncio.wait([started, serving], return_when=asyncio.FIRST_COMPLETED)
+            started.cancel()
+            if server.started and on_ready is not None:
+                bound = listener.getsockname()
+                on_ready(f"http://{host}:{bound[1]}")
+            await serving
+            stop.set()
+            await asyncio.gather(*workers)
+    finally:
+        listener.close()
+        stop.set()
+        await log.close()
+        await state.close()

@@ -1,0 +1,128 @@
+"""Fixtures for delivery tests: a state file, a live receiver, one HTTP client, helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from eventyard.control.config import Config, DeliverySettings, DestinationConfig, SourceConfig
+from eventyard.control.duration import Duration
+from eventyard.delivery import DeliveryService, StateStore, jobs
+from eventyard.delivery.jobs import NewJob
+from eventyard.destinations.base import DestinationDefinition
+from eventyard.destinations.registry import available
+from eventyard.destinations.webhook import WebhookSender, WebhookSettings
+from fakes.webhook_receiver import WebhookReceiver
+
+
+def fast_delivery(**overrides: float) -> DeliverySettings:
+    """Tiny timeouts and backoffs so that retries happen within milliseconds."""
+    values: dict[str, Any] = {
+        "concurrency": 4,
+        "timeout": 1.0,
+        "max_age": 60.0,
+        "backoff_initial": 0.01,
+        "backoff_max": 0.05,
+    }
+    values.update(overrides)
+    return DeliverySettings(
+        concurrency=int(values.pop("concurrency")), **{k: Duration(v) for k, v in values.items()}
+    )
+
+
+def hook(
+    name: str,
+    url: str,
+    delivery: DeliverySettings | None = None,
+    *,
+    kind: str = "webhook",
+    enabled: bool = True,
+    **settings: Any,
+) -> DestinationConfig:
+    return DestinationConfig(
+        name=name,
+        type=kind,
+        enabled=enabled,
+        sources=["web"],
+        settings={"url": url, **settings},
+        delivery=delivery or fast_delivery(),
+    )
+
+
+def make_config(*destinations: DestinationConfig) -> Config:
+    return Config(
+        sources=[SourceConfig(name="web", write_key="wk")], destinations=list(destinations)
+    )
+
+
+def event(n: int, user: str = "u1") -> bytes:
+    return orjson.dumps({"type": "track", "event": f"e{n}", "userId": user, "messageId": f"m{n}"})
+
+
+async def enqueue(state: StateStore, destination: str, events: list[bytes]) -> None:
+    new = [
+        NewJob(destination, orjson.loads(e)["userId"], orjson.loads(e)["messageId"], e)
+        for e in events
+    ]
+    await state.run(lambda conn: jobs.insert(conn, new, time.time()))
+
+
+@contextlib.asynccontextmanager
+async def running(service: DeliveryService) -> AsyncIterator[DeliveryService]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run(stop))
+    try:
+        yield service
+    finally:
+        stop.set()
+        await task
+
+
+async def eventually(check: Any, timeout: float = 5.0) -> None:
+    """Poll an async predicate until it holds."""
+    async with asyncio.timeout(timeout):
+        while not await check():  # noqa: ASYNC110 - polls the state database
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def state(tmp_path: Path) -> AsyncIterator[StateStore]:
+    store = StateStore(tmp_path / "state.db")
+    await store.open()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[WebhookReceiver]:
+    async with WebhookReceiver() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as http:
+        yield http
+
+
+@pytest.fixture
+def ordered_webhook() -> Iterator[str]:
+    """A webhook that declares per-user order matters (registered like a plugin would be)."""
+    types = available()
+    types["ordered-webhook"] = DestinationDefinition(
+        slug="ordered-webhook",
+        name="Ordered webhook",
+        settings=WebhookSettings,
+        create=WebhookSender,
+        ordered=True,
+    )
+    yield "ordered-webhook"
+    del types["ordered-webhook"]
