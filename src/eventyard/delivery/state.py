@@ -1,8 +1,8 @@
 """The state database (`state.db` in the data dir): dedup entries, delivery jobs, dead letters
 and counters.
 
-SQLite has one writer, so one dedicated thread owns the connection and runs every call as one
-transaction: the event loop never blocks on disk, and transactions never interleave. Callers
+SQLite has one writer, so one dedicated thread owns the connection and runs every call
+atomically: the event loop never blocks on disk, and calls never interleave. Callers
 pass a plain function of the connection (see `pipeline.dedup` and `delivery.jobs`), so the
 dedup check and the job inserts for a batch of log records commit together or not at all.
 WAL with synchronous=FULL: a committed transaction survives power loss.
@@ -11,13 +11,16 @@ WAL with synchronous=FULL: a committed transaction survives power loss.
 from __future__ import annotations
 
 import asyncio
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from eventyard.control.config import Config
+from eventyard.sqlite_writer import connect, take_all
 
 __all__ = ["SCHEMA", "StateStore", "bump", "open_state", "read_counter"]
 
@@ -69,62 +72,103 @@ CREATE TABLE IF NOT EXISTS destination_errors (
 """
 
 
+@dataclass(slots=True)
+class _Call:
+    fn: Callable[[sqlite3.Connection], Any]
+    future: asyncio.Future[Any]
+    result: Any = None
+    error: BaseException | None = None
+
+
 class StateStore:
-    """One SQLite file, one thread; `run(fn)` executes fn(connection) as one transaction."""
+    """One SQLite file, one writer thread; `run(fn)` executes fn(connection) atomically.
+
+    Group commit: calls queued while a transaction is in progress run together in the next
+    one, each inside its own SAVEPOINT (a failing call rolls back only itself), and one
+    COMMIT makes them all durable before any caller gets its answer. Many delivery slots
+    settling at once then share one fsync instead of paying one each.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._executor: ThreadPoolExecutor | None = None
+        self.commits = 0
+        self._queue: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def open(self) -> None:
-        """Create the file and tables if needed."""
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eventyard-state")
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._connect)
+        """Create the file and tables if needed, and start the writer thread."""
+        self._loop = asyncio.get_running_loop()
+        self._conn = await asyncio.to_thread(self._connect)
+        self._thread = threading.Thread(target=self._run, name="eventyard-state", daemon=True)
+        self._thread.start()
 
-    def _connect(self) -> None:
+    def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=5000")
+        conn = connect(self.path)
         conn.executescript(SCHEMA)
-        self._conn = conn
+        return conn
 
     async def close(self) -> None:
-        """Wait for running calls, then close the connection and stop the thread."""
-        if self._executor is None:
+        """Finish the queued calls (each caller gets its answer), then close."""
+        if self._thread is None:
             return
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._disconnect)
-        self._executor.shutdown(wait=True)
-        self._executor = None
-
-    def _disconnect(self) -> None:
+        self._queue.put(None)
+        await asyncio.to_thread(self._thread.join)
+        await asyncio.sleep(0)  # let the last answers reach their callers
+        self._thread = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run fn in the state thread inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error)."""
-        if self._executor is None:
+        """Run fn in the state thread; returns once its transaction is committed."""
+        if self._thread is None or self._loop is None:
             raise RuntimeError("StateStore is not open; call `await state.open()` first")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._transact, fn)
+        future: asyncio.Future[T] = self._loop.create_future()
+        self._queue.put(_Call(fn, future))
+        return await future
 
-    def _transact(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            calls, stopping = take_all(self._queue)
+            if calls:
+                self._transact(calls)
+
+    def _transact(self, calls: list[_Call]) -> None:
+        assert self._conn is not None and self._loop is not None
         conn = self._conn
-        if conn is None:
-            raise RuntimeError("StateStore is closed")
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            result = fn(conn)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return result
+            conn.execute("BEGIN IMMEDIATE")
+            for call in calls:
+                conn.execute("SAVEPOINT call")
+                try:
+                    call.result = call.fn(conn)
+                    conn.execute("RELEASE call")
+                except Exception as error:
+                    conn.execute("ROLLBACK TO call")
+                    conn.execute("RELEASE call")
+                    call.error = error
+            conn.execute("COMMIT")
+            self.commits += 1
+        except sqlite3.Error as error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for call in calls:
+                call.error = error
+        self._loop.call_soon_threadsafe(_answer, calls)
+
+
+def _answer(calls: list[_Call]) -> None:
+    for call in calls:
+        if call.future.done():  # the caller was cancelled
+            continue
+        if call.error is not None:
+            call.future.set_exception(call.error)
+        else:
+            call.future.set_result(call.result)
 
 
 def bump(conn: sqlite3.Connection, name: str, by: int = 1) -> None:

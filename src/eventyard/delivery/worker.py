@@ -112,20 +112,29 @@ class DestinationWorker:
         )
 
     async def _next_batch(self) -> list[Job]:
-        """Claim due jobs; with fewer than a full batch, wait up to max_wait for more."""
-        loop = asyncio.get_running_loop()
+        """Claim due jobs; with fewer than a full batch, wait up to max_wait for more.
+
+        Only one slot at a time may wait to fill a batch (else every slot would hold a
+        partial one); without a wait, slots claim concurrently and share state commits.
+        """
+        if self._max_wait == 0:
+            return await self._fill_batch()
         async with self._fill:
+            return await self._fill_batch()
+
+    async def _fill_batch(self) -> list[Job]:
+        loop = asyncio.get_running_loop()
+        seen = self.wakeup.generation
+        batch = await self._claim(self._max_batch)
+        if not batch:
+            await self._idle(seen)
+            return []
+        deadline = loop.time() + self._max_wait
+        while len(batch) < self._max_batch and (left := deadline - loop.time()) > 0:
             seen = self.wakeup.generation
-            batch = await self._claim(self._max_batch)
-            if not batch:
-                await self._idle(seen)
-                return []
-            deadline = loop.time() + self._max_wait
-            while len(batch) < self._max_batch and (left := deadline - loop.time()) > 0:
-                seen = self.wakeup.generation
-                await self.wakeup.wait(seen, left)
-                batch += await self._claim(self._max_batch - len(batch))
-            return batch
+            await self.wakeup.wait(seen, left)
+            batch += await self._claim(self._max_batch - len(batch))
+        return batch
 
     async def _idle(self, seen: int) -> None:
         due = await self.state.run(

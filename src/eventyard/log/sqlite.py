@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from eventyard.errors import LogError
 from eventyard.log.base import Entry, EventLog, LogRecord, Rejection, partition_for
+from eventyard.sqlite_writer import connect, take_all
 
 __all__ = ["SQLiteLog"]
 
@@ -71,14 +72,6 @@ class _Job:
     future: asyncio.Future[Any]
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA busy_timeout = 10000")
-    return conn
-
-
 class SQLiteLog(EventLog):
     """SQLite file log; `commits` counts transactions (several appends share one)."""
 
@@ -107,7 +100,7 @@ class SQLiteLog(EventLog):
     def _open_files(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            writer = _connect(self.path)
+            writer = connect(self.path)
         except (OSError, sqlite3.Error) as error:
             raise LogError(f"cannot open the event log {self.path}: {error}") from None
         try:
@@ -130,7 +123,7 @@ class SQLiteLog(EventLog):
             )
             for part, last in writer.execute("SELECT part, last_seq FROM partitions"):
                 self._last[part] = last
-            self._reader = _connect(self.path)
+            self._reader = connect(self.path)
         except sqlite3.Error as error:
             writer.close()
             raise LogError(f"cannot open the event log {self.path}: {error}") from None
@@ -175,17 +168,7 @@ class SQLiteLog(EventLog):
         """The writer thread: take everything queued, write it in one transaction, answer."""
         stopping = False
         while not stopping:
-            jobs: list[_Job] = []
-            item = self._queue.get()
-            while True:
-                if item is None:
-                    stopping = True
-                else:
-                    jobs.append(item)
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
+            jobs, stopping = take_all(self._queue)
             if jobs:
                 self._write(jobs)
 
