@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
+import os
 import signal
 import socket
 from collections.abc import Callable, Generator
@@ -92,6 +94,25 @@ def _listen(host: str, port: int) -> socket.socket:
         ) from None
 
 
+@contextlib.contextmanager
+def _lock_data_dir(data_dir: Path) -> Generator[None, None, None]:
+    """One server per data dir: two writers would hand out the same log offsets."""
+    with (data_dir / "lock").open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "unknown"
+            raise EventyardError(
+                f"the data dir {data_dir} is in use by another eventyard (pid {owner}); "
+                "stop it or choose another --data-dir"
+            ) from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
 async def serve(
     config: Config,
     data_dir: Path,
@@ -100,7 +121,17 @@ async def serve(
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT; `on_ready` gets the listening URL. data_dir must exist."""
-    listener = _listen(host, port)
+    with _lock_data_dir(data_dir):
+        await _serve_locked(config, data_dir, _listen(host, port), host, on_ready)
+
+
+async def _serve_locked(
+    config: Config,
+    data_dir: Path,
+    listener: socket.socket,
+    host: str,
+    on_ready: Callable[[str], None] | None,
+) -> None:
     log = open_log(config.log.url, data_dir, config.log.partitions)
     await log.open()
     state = await open_state(data_dir / "state.db", config)
@@ -118,7 +149,7 @@ async def serve(
                 uvicorn.Config(
                     app,
                     host=host,
-                    port=port,
+                    port=listener.getsockname()[1],
                     lifespan="off",
                     access_log=False,
                     log_level="warning",

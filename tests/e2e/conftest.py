@@ -16,8 +16,13 @@ WRITE_KEY = "wk_live_123"
 SECRET = "s3cret"
 
 
-def config_text(receiver_url: str, batch_size: int = 1, concurrency: int = 4) -> str:
-    return f"""
+def config_text(
+    receiver_url: str, batch_size: int = 1, concurrency: int = 4, log_url: str | None = None
+) -> str:
+    log = f"log:\n  url: {log_url}\n" if log_url else ""
+    return (
+        log
+        + f"""
 sources:
   - name: web
     write_key: {WRITE_KEY}
@@ -35,6 +40,7 @@ destinations:
       backoff_initial: 50ms
       backoff_max: 500ms
 """
+    )
 
 
 def delivered_events(requests: list[Received]) -> list[dict[str, object]]:

@@ -98,3 +98,18 @@ async def test_gzipped_batches_from_the_background_client_all_arrive(
     assert all(len(request.body) > 0 for request in receiver.requests)
     status = await asyncio.to_thread(server.status)
     assert status["sources"] == [{"name": "web", "received": 300}]
+
+
+async def test_the_same_path_works_with_the_log_in_postgresql(
+    receiver: WebhookReceiver, start_server: Callable[[str], ServerProcess], postgres_url: str
+) -> None:
+    config = config_text(receiver.url, batch_size=50, log_url=postgres_url)
+    server = await asyncio.to_thread(start_server, config)
+    ids = await asyncio.to_thread(_send_batched, server.url, 200)
+    await wait_until(
+        lambda: len(delivered_events(receiver.requests)) >= 200, 20, "200 events at the webhook"
+    )
+    assert sorted(e["messageId"] for e in delivered_events(receiver.requests)) == sorted(ids)
+    assert not (server.data_dir / "log.db").exists()
+    status = await asyncio.to_thread(server.status)
+    assert status["sources"] == [{"name": "web", "received": 200}]
