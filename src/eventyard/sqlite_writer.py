@@ -19,6 +19,7 @@ T = TypeVar("T")
 def connect(path: Path) -> sqlite3.Connection:
     """Autocommit connection (transactions are explicit), WAL, fsync on every commit."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA page_size = 16384")  # chunks of events are tens of KB
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA busy_timeout = 10000")

@@ -276,7 +276,8 @@ async def _refuse_source(log: EventLog, source: str) -> None:
     if isinstance(log, SQLiteLog):
         conn = sqlite3.connect(log.path)
         conn.execute(
-            f"CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.source = '{source}' "
+            "CREATE TRIGGER refuse BEFORE INSERT ON chunks "
+            f"WHEN instr(NEW.entries, CAST('{source}' AS BLOB)) > 0 "
             "BEGIN SELECT RAISE(ABORT, 'refused'); END"
         )
         conn.commit()

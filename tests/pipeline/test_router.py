@@ -152,3 +152,20 @@ async def test_run_delivers_end_to_end_and_applies_retention(
         f"m{i}" for i in range(20)
     )
     assert memory_log.trims, "log retention never ran"
+
+
+async def test_with_no_destination_connected_the_log_is_passed_without_routing(
+    state: StateStore, memory_log: MemoryLog
+) -> None:
+    """Offsets still advance, so log retention can trim what nobody will read."""
+    await memory_log.append([entry(f"m{i}", user=f"u{i}") for i in range(20)])
+    router = Router(make_config(), memory_log, state, on_enqueued=lambda: None, idle_wait=0.01)
+
+    async def caught_up() -> bool:
+        ends = await memory_log.end_offsets()
+        return [await memory_log.committed("pipeline", p) for p in range(len(ends))] == ends
+
+    async with routing(router):
+        await eventually(caught_up)
+    assert await pending(state, make_config()) == {}
+    assert sum(await memory_log.end_offsets()) == 20

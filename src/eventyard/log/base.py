@@ -15,12 +15,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import msgspec
+
 __all__ = ["Entry", "EventLog", "LogRecord", "Rejection", "partition_for"]
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One accepted event to append."""
+class Entry(msgspec.Struct, frozen=True, array_like=True):
+    """One accepted event to append (a Struct, so that a backend can encode many at once)."""
 
     source: str
     """The source name (not the write key)."""

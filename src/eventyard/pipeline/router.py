@@ -11,7 +11,8 @@ The one gap: if the process stays down longer than `pipeline.dedup_window`, the 
 events are queued again (at-least-once, never loss). The dedup-dropped counter also counts
 those re-read records, which over-counts drops after a crash but never loses events.
 
-Events of a source that no enabled destination is connected to skip dedup entirely.
+Events of a source that no enabled destination is connected to skip dedup entirely; with no
+destination connected at all, the router does not even read the log back.
 """
 
 from __future__ import annotations
@@ -68,12 +69,10 @@ class Router:
         while not stop.is_set():
             moved = False
             try:
-                for partition in range(self.log.partitions):
-                    records = await self.log.read(partition, offsets[partition], self.batch_size)
-                    if records:
-                        await self.process(records)
-                        offsets[partition] = records[-1].offset
-                        moved = True
+                if self._routes:
+                    moved = await self._route_all(offsets)
+                else:
+                    await self._advance(offsets)
                 if time.monotonic() >= next_housekeeping:
                     await self.housekeeping()
                     next_housekeeping = time.monotonic() + self.housekeeping_every
@@ -81,8 +80,28 @@ class Router:
                 log.exception("routing failed; retrying in 1s")
                 await _sleep(stop, asyncio.sleep(1.0))
                 continue
-            if not moved:
+            if not self._routes:
+                await _sleep(stop, asyncio.sleep(self.idle_wait))
+            elif not moved:
                 await _sleep(stop, self.log.wait(self.idle_wait))
+
+    async def _route_all(self, offsets: list[int]) -> bool:
+        """One pass over every partition; True if anything was routed."""
+        moved = False
+        for partition in range(self.log.partitions):
+            records = await self.log.read(partition, offsets[partition], self.batch_size)
+            if records:
+                await self.process(records)
+                offsets[partition] = records[-1].offset
+                moved = True
+        return moved
+
+    async def _advance(self, offsets: list[int]) -> None:
+        """Nothing is connected: move past the log without reading it (retention needs it)."""
+        for partition, end in enumerate(await self.log.end_offsets()):
+            if end > offsets[partition]:
+                await self.log.commit(CONSUMER, partition, end)
+                offsets[partition] = end
 
     async def process(self, records: Sequence[LogRecord]) -> int:
         """Route records of ONE partition (in offset order), then commit; returns jobs queued."""

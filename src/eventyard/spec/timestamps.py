@@ -40,8 +40,7 @@ def format_iso(moment: datetime) -> str:
     """`2024-05-01T12:00:00.123Z`: UTC, milliseconds, `Z`, as Segment stores timestamps."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
-    text = moment.isoformat()
-    return text[:23] + "Z" if moment.microsecond else text + ".000Z"
+    return moment.isoformat(timespec="milliseconds") + "Z"
 
 
 def is_canonical(text: object) -> bool:
