@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 
 from _common import (
@@ -40,6 +41,7 @@ from _common import (
     wait_http_ok,
     write_config,
 )
+from eventyard.log.base import Entry
 
 EVENTS_PER_REQUEST = 100
 
@@ -142,21 +144,17 @@ def status_received(base: str) -> int | None:
 
 
 def count_logged(base: str, data_dir: Path) -> int:
-    """Rows the SQLite log really holds for the `web` source (rows, not a counter)."""
+    """Events of the `web` source the SQLite log really holds: decoded from its chunks,
+    not taken from a counter."""
     db = data_dir / "log.db"
     if not db.exists():
         raise BenchError(f"cannot verify: {db} does not exist")
+    decode = msgspec.msgpack.Decoder(list[Entry]).decode
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            columns = {r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')}
-            if {"message_id", "payload", "source"} <= columns:
-                query = f'SELECT count(*) FROM "{table}" WHERE source = ?'
-                rows = int(conn.execute(query, ("web",)).fetchone()[0])
-                break
-        else:
-            raise BenchError(f"cannot verify: no event table in {db} (tables: {tables})")
-    return rows
+        return sum(
+            sum(1 for entry in decode(blob) if entry.source == "web")
+            for (blob,) in conn.execute("SELECT entries FROM chunks")
+        )
 
 
 def count_lines(path: Path) -> int:

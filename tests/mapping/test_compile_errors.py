@@ -131,7 +131,6 @@ def test_where_prefixes_the_location() -> None:
     ],
 )
 def test_liquid_disabled_tags_and_bad_syntax_fail_at_config_time(template: str) -> None:
-    pytest.importorskip("liquid")
     with pytest.raises(MappingError, match=r"^x: @liquid: "):
         compile_mapping({"x": {"@liquid": template}})
 

@@ -546,6 +546,5 @@ def test_js_semantics_choices() -> None:
 
 
 def test_liquid_renders_with_restrictions() -> None:
-    pytest.importorskip("liquid")
     mapping = compile_mapping({"greeting": {"@liquid": "Hi {{ traits.name | upcase }}"}})
     assert mapping({"traits": {"name": "ann"}}) == {"greeting": "Hi ANN"}
