@@ -60,10 +60,9 @@ def request_info(
     )
 
 
-def _merged(message: dict[str, Any], field: str, shared: dict[str, Any] | None) -> Any:
+def _merged(message: dict[str, Any], field: str, shared: dict[str, Any]) -> Any:
+    """The batch-level object under the message's own (the message's keys win)."""
     own = message.get(field)
-    if shared is None:
-        return own
     merged = {**shared, **own} if own else dict(shared)
     message[field] = merged
     return merged
@@ -94,8 +93,12 @@ def enrich(message: dict[str, Any], info: RequestInfo) -> None:
     """
     message.pop("writeKey", None)
     message.pop("_metadata", None)
-    context = _merged(message, "context", info.context)
-    _merged(message, "integrations", info.integrations)
+    if info.context is None:  # the common case: no batch-level context to merge
+        context = message.get("context")
+    else:
+        context = _merged(message, "context", info.context)
+    if info.integrations is not None:
+        _merged(message, "integrations", info.integrations)
     if info.ip is not None and (context is None or "ip" not in context):
         if context is None:
             context = message["context"] = {}
