@@ -8,6 +8,8 @@ EventyardError
  +-- DeliveryError          a destination call failed
       +-- TransientError    retry later (timeouts, 408, 429, 5xx); may carry retry_after
       +-- TerminalError     give up and dead-letter (other 4xx, bad payloads)
+
+Both delivery errors may carry the HTTP `status` that decided them (for traces and metrics).
 """
 
 from __future__ import annotations
@@ -61,10 +63,17 @@ class DeliveryError(EventyardError):
 class TransientError(DeliveryError):
     """Worth retrying: the destination may accept the same request later."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
 
 
 class TerminalError(DeliveryError):
     """Retrying cannot help: the event goes to dead letters with this message."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,9 +18,8 @@ from eventyard.control.config import Config, DeliverySettings, DestinationConfig
 from eventyard.control.duration import Duration
 from eventyard.delivery import DeliveryService, StateStore, jobs
 from eventyard.delivery.jobs import NewJob
-from eventyard.destinations.base import DestinationDefinition
-from eventyard.destinations.registry import available
-from eventyard.destinations.webhook import WebhookSender, WebhookSettings
+from eventyard.destinations import registry
+from eventyard.destinations.webhook import definition as webhook
 from fakes.webhook_receiver import WebhookReceiver
 
 
@@ -67,11 +67,20 @@ def event(n: int, user: str = "u1") -> bytes:
     return orjson.dumps({"type": "track", "event": f"e{n}", "userId": user, "messageId": f"m{n}"})
 
 
-async def enqueue(state: StateStore, destination: str, events: list[bytes]) -> None:
-    new = [
-        NewJob(destination, orjson.loads(e)["userId"], orjson.loads(e)["messageId"], e)
-        for e in events
-    ]
+def send_payload(event_bytes: bytes) -> bytes:
+    """The webhook `send` action's default payload for an event: `{"data": event}`."""
+    return orjson.dumps({"data": orjson.loads(event_bytes)})
+
+
+async def enqueue(
+    state: StateStore, destination: str, events: list[bytes], action: str = "send"
+) -> None:
+    """Queue events as the router would for the webhook's `send` action (default mapping)."""
+    new = []
+    for e in events:
+        decoded = orjson.loads(e)
+        payload = send_payload(e)
+        new.append(NewJob(destination, action, decoded["userId"], decoded["messageId"], payload))
     await state.run(lambda conn: jobs.insert(conn, new, time.time()))
 
 
@@ -116,13 +125,8 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def ordered_webhook() -> Iterator[str]:
     """A webhook that declares per-user order matters (registered like a plugin would be)."""
-    types = available()
-    types["ordered-webhook"] = DestinationDefinition(
-        slug="ordered-webhook",
-        name="Ordered webhook",
-        settings=WebhookSettings,
-        create=WebhookSender,
-        ordered=True,
+    ordered = dataclasses.replace(
+        webhook, slug="ordered-webhook", name="Ordered webhook", ordered=True
     )
-    yield "ordered-webhook"
-    del types["ordered-webhook"]
+    with registry.registered(ordered):
+        yield ordered.slug

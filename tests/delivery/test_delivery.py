@@ -6,7 +6,16 @@ import time
 
 import httpx
 
-from delivery.conftest import enqueue, event, eventually, fast_delivery, hook, make_config, running
+from delivery.conftest import (
+    enqueue,
+    event,
+    eventually,
+    fast_delivery,
+    hook,
+    make_config,
+    running,
+    send_payload,
+)
 from eventyard.delivery import DeliveryService, StateStore
 from fakes.webhook_receiver import Answer, WebhookReceiver
 
@@ -85,7 +94,8 @@ async def test_400_is_dead_lettered_without_retry(
         await settled(service, dead=1)
     assert len(receiver.requests) == 1
     (letter,) = await service.dead_letters("h")
-    assert letter.payload == event(1) and letter.message_id == "m1"
+    assert letter.payload == send_payload(event(1)) and letter.message_id == "m1"
+    assert letter.action == "send"
     assert "HTTP 400" in letter.error and "bad field: email" in letter.error
     (status,) = await service.status()
     assert status.last_error == letter.error

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from eventyard.delivery import jobs
 from eventyard.delivery.state import StateStore, bump, read_counter
 
 
@@ -34,3 +35,36 @@ async def test_concurrent_calls_share_commits_and_a_failing_call_rolls_back_alon
     await reopened.close()
     with pytest.raises(RuntimeError, match="not open"):
         await reopened.run(lambda conn: read_counter(conn, "kept"))
+
+
+async def test_a_state_file_from_before_actions_keeps_its_jobs_as_webhook_sends(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, destination TEXT NOT NULL,"
+        " user_key TEXT NOT NULL, message_id TEXT NOT NULL, payload BLOB NOT NULL,"
+        " created_at REAL NOT NULL, next_attempt_at REAL NOT NULL,"
+        " attempts INTEGER NOT NULL DEFAULT 0, leased INTEGER NOT NULL DEFAULT 0,"
+        " last_error TEXT);"
+        "CREATE TABLE dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " destination TEXT NOT NULL, user_key TEXT NOT NULL, message_id TEXT NOT NULL,"
+        " payload BLOB NOT NULL, created_at REAL NOT NULL, failed_at REAL NOT NULL,"
+        " attempts INTEGER NOT NULL, error TEXT NOT NULL);"
+    )
+    old.execute(
+        "INSERT INTO jobs (destination, user_key, message_id, payload, created_at,"
+        " next_attempt_at) VALUES ('h', 'u1', 'm1', ?, 1, 1)",
+        (b'{"messageId":"m1"}',),
+    )
+    old.commit()
+    old.close()
+    state = StateStore(path)
+    await state.open()
+    (job,) = await state.run(
+        lambda conn: jobs.claim(conn, "h", ordered=False, limit=5, now=2.0, lease=1.0)
+    )
+    await state.close()
+    assert (job.action, job.message_id, job.received_at) == ("send", "m1", None)
+    assert job.payload == b'{"data":{"messageId":"m1"}}'

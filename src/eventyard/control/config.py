@@ -15,17 +15,21 @@ import msgspec
 import yaml
 
 from eventyard.control.duration import Duration, parse_duration
+from eventyard.destinations.base import DestinationDefinition
 from eventyard.destinations.registry import get_definition
 from eventyard.errors import ConfigError
 
 __all__ = [
+    "ActionConfig",
     "Config",
     "DeliverySettings",
     "DestinationConfig",
+    "FilterRule",
     "LogSettings",
     "PipelineSettings",
     "ServerSettings",
     "SourceConfig",
+    "decode_settings",
     "load_config",
     "parse_config",
     "resolve_settings",
@@ -59,6 +63,8 @@ class LogSettings(_Strict):
 class PipelineSettings(_Strict):
     dedup_window: Duration = Duration(86400)
     """messageId deduplication look-back; Segment documents ~24 hours."""
+    trace_retention: Duration = Duration(7 * 86400)
+    """How long each event's delivery trace (`eventyard trace`) is kept."""
 
 
 class DeliverySettings(_Strict):
@@ -75,6 +81,34 @@ class SourceConfig(_Strict):
     write_key: str
 
 
+class FilterRule(_Strict):
+    """A Segment destination filter: when `if` matches, apply exactly one transformation.
+
+    Rules apply in Segment's order whatever their order in the file: every sample, then
+    every drop, then drop_properties, then allow_properties. Property maps are
+    `{"<object path, '' for the top level>": [keys]}`.
+    """
+
+    if_: str = msgspec.field(default="all", name="if")
+    name: str = ""
+    drop: bool = False
+    sample: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
+    sample_path: str | None = None
+    """Sample deterministically on the MD5 of this path's JSON value (same value, same fate)."""
+    drop_properties: dict[str, list[str]] | None = None
+    allow_properties: dict[str, list[str]] | None = None
+
+
+class ActionConfig(_Strict):
+    """Overrides for one action of a destination (every action is on by default)."""
+
+    subscription: str | None = None
+    """FQL; default: the action's default subscription."""
+    mapping: dict[str, Any] | None = None
+    """Per field, a mapping replacing that field's default mapping."""
+    enabled: bool = True
+
+
 class DestinationConfig(_Strict):
     name: str
     type: str
@@ -82,6 +116,10 @@ class DestinationConfig(_Strict):
     settings: dict[str, Any] = {}
     enabled: bool = True
     delivery: DeliverySettings = msgspec.field(default_factory=DeliverySettings)
+    filter: str | None = None
+    """FQL; only events that match go to this destination (Segment's "only send")."""
+    filters: list[FilterRule] = []
+    actions: dict[str, ActionConfig] = {}
 
 
 class Config(_Strict):
@@ -254,16 +292,39 @@ def _parse_settings(config: Config, where: str, root: yaml.Node | None) -> None:
         except ConfigError as error:
             raise _fail(where, root, f"$.destinations[{i}].type", str(error)) from None
         try:
-            msgspec.convert(dest.settings, definition.settings, dec_hook=_dec_hook)
+            decode_settings(definition, dest.settings)
         except msgspec.ValidationError as error:
             path, message = _split_msgspec_error(error)
             full = f"$.destinations[{i}].settings" + path.removeprefix("$")
             raise _fail(where, root, full, message) from None
+        _check_plan(dest, definition, f"$.destinations[{i}]", where, root)
+
+
+def _check_plan(
+    dest: DestinationConfig,
+    definition: DestinationDefinition,
+    at: str,
+    where: str,
+    root: yaml.Node | None,
+) -> None:
+    """Compile the filters and actions exactly as the router will, so errors surface now."""
+    # Imported here: the pipeline package imports this module (it routes by Config).
+    from eventyard.pipeline.plan import PlanError, compile_plan
+
+    try:
+        compile_plan(dest, definition)
+    except PlanError as error:
+        raise _fail(where, root, at + error.path, error.reason) from None
+
+
+def decode_settings(definition: DestinationDefinition, raw: dict[str, Any]) -> Any:
+    """Raw `settings:` decoded with a destination type's schema; raises msgspec errors."""
+    return msgspec.convert(raw, definition.settings, dec_hook=_dec_hook)
 
 
 def resolve_settings(dest: DestinationConfig) -> Any:
     """The destination's `settings` decoded with its type's schema (validated at load)."""
-    return msgspec.convert(dest.settings, get_definition(dest.type).settings, dec_hook=_dec_hook)
+    return decode_settings(get_definition(dest.type), dest.settings)
 
 
 def parse_config(text: str, where: str = "eventyard.yaml") -> Config:

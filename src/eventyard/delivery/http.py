@@ -56,11 +56,14 @@ def raise_for_status(response: httpx.Response) -> None:
         return
     message = f"HTTP {code} from {_where(response)}{_snippet(response)}"
     if code in _RETRYABLE or code >= 500:
-        raise TransientError(message, parse_retry_after(response.headers.get("retry-after")))
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        raise TransientError(message, retry_after, status=code)
     if 300 <= code < 400:
         location = response.headers.get("location", "?")
-        raise TerminalError(f"{message} (redirect to {location}; update the destination URL)")
-    raise TerminalError(message)
+        raise TerminalError(
+            f"{message} (redirect to {location}; update the destination URL)", status=code
+        )
+    raise TerminalError(message, status=code)
 
 
 def from_http_error(error: httpx.HTTPError) -> TransientError | TerminalError:

@@ -1,5 +1,8 @@
 """The delivery queue as SQL on the state connection: enqueue, claim, finish, dead-letter.
 
+A job is one mapped payload of one action of one destination (the router maps at queue
+time), so a worker can claim a batch of one action without looking inside payloads.
+
 Functions take the connection and run inside a `StateStore.run` transaction. A claimed job
 is leased by moving its `next_attempt_at` to the lease end: if the process dies mid-send the
 job simply becomes due again, so nothing is lost (at-least-once). A finished job is deleted,
@@ -10,10 +13,12 @@ ordered destinations wait on.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from eventyard.delivery.state import bump, read_counter
+from eventyard.delivery import trace
+from eventyard.delivery.state import read_counter
 
 __all__ = [
     "DeadLetter",
@@ -24,9 +29,11 @@ __all__ = [
     "claim",
     "complete",
     "dead_letters",
+    "head_action",
     "insert",
     "next_due",
     "release_leases",
+    "requeue_dead",
     "reschedule",
     "status",
 ]
@@ -39,12 +46,16 @@ _BLOCKED = (
 
 @dataclass(frozen=True, slots=True)
 class NewJob:
-    """One event for one destination, as the router enqueues it."""
+    """One action's mapped payload for one destination, as the router enqueues it."""
 
     destination: str
+    action: str
     user_key: str
     message_id: str
     payload: bytes
+    """The mapped payload as JSON."""
+    received_at: float | None = None
+    """The event's receivedAt (Unix time), for the delivery latency; None: use created_at."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +63,13 @@ class Job:
     """A claimed job: what the worker needs to send it and to decide about a failure."""
 
     id: int
+    action: str
     user_key: str
     message_id: str
     payload: bytes
     created_at: float
     attempts: int
+    received_at: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +83,7 @@ class DeadLetter:
     attempts: int
     error: str
     failed_at: float
+    action: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +103,13 @@ class DestinationStatus:
 
 def insert(conn: sqlite3.Connection, jobs: Iterable[NewJob], now: float) -> int:
     """Queue jobs due now; returns how many."""
-    rows = [(j.destination, j.user_key, j.message_id, j.payload, now, now) for j in jobs]
+    rows = [
+        (j.destination, j.action, j.user_key, j.message_id, j.payload, now, now, j.received_at)
+        for j in jobs
+    ]
     conn.executemany(
-        "INSERT INTO jobs (destination, user_key, message_id, payload, created_at,"
-        " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO jobs (destination, action, user_key, message_id, payload, created_at,"
+        " next_attempt_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     return len(rows)
@@ -106,20 +123,68 @@ def claim(
     limit: int,
     now: float,
     lease: float,
+    action: str | None = None,
+    max_bytes: int | None = None,
+    first_may_exceed: bool = True,
 ) -> list[Job]:
-    """Lease up to `limit` due jobs; ordered: only each user's earliest unfinished job."""
+    """Lease up to `limit` due jobs (of one action, if given); ordered: only each user's
+    earliest unfinished job. With `max_bytes`, stop before the payloads' total passes it;
+    the first job is taken anyway unless `first_may_exceed` is False (a batch must be able
+    to start with an oversized payload, or that payload would block the queue)."""
     where = f"AND NOT {_BLOCKED}" if ordered else ""
+    args: tuple[object, ...] = (destination, now)
+    if action is not None:
+        where += " AND action = ?"
+        args += (action,)
     rows = conn.execute(
-        "SELECT id, user_key, message_id, payload, created_at, attempts FROM jobs j"
-        f" WHERE destination = ? AND next_attempt_at <= ? {where}"
+        "SELECT id, action, user_key, message_id, payload, created_at, attempts, received_at"
+        f" FROM jobs j WHERE destination = ? AND next_attempt_at <= ? {where}"
         " ORDER BY next_attempt_at, id LIMIT ?",
-        (destination, now, limit),
+        (*args, limit),
     ).fetchall()
-    conn.executemany(
-        "UPDATE jobs SET leased = 1, next_attempt_at = ? WHERE id = ?",
-        [(now + lease, row[0]) for row in rows],
-    )
+    if max_bytes is not None:
+        rows = _within(rows, max_bytes, 1 if first_may_exceed else 0)
+    for chunk in _chunks([row[0] for row in rows]):
+        conn.execute(
+            f"UPDATE jobs SET leased = 1, next_attempt_at = ? WHERE id IN ({_marks(chunk)})",
+            (now + lease, *chunk),
+        )
     return [Job(*row) for row in rows]
+
+
+_CHUNK = 500
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    """Ids in groups small enough for one statement's parameters."""
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _marks(chunk: Sequence[int]) -> str:
+    return ",".join("?" * len(chunk))
+
+
+def _within(rows: list[Any], max_bytes: int, at_least: int) -> list[Any]:
+    total = 0
+    for n, row in enumerate(rows):
+        total += len(row[4])
+        if n >= at_least and total > max_bytes:
+            return rows[:n]
+    return rows
+
+
+def head_action(
+    conn: sqlite3.Connection, destination: str, *, ordered: bool, now: float
+) -> str | None:
+    """The action of the job that a claim would take first (None: nothing is due)."""
+    where = f"AND NOT {_BLOCKED}" if ordered else ""
+    row = conn.execute(
+        f"SELECT action FROM jobs j WHERE destination = ? AND next_attempt_at <= ? {where}"
+        " ORDER BY next_attempt_at, id LIMIT 1",
+        (destination, now),
+    ).fetchone()
+    return None if row is None else str(row[0])
 
 
 def next_due(conn: sqlite3.Connection, destination: str, *, ordered: bool) -> float | None:
@@ -132,9 +197,9 @@ def next_due(conn: sqlite3.Connection, destination: str, *, ordered: bool) -> fl
 
 
 def complete(conn: sqlite3.Connection, destination: str, ids: Sequence[int]) -> None:
-    """Delivered: delete the jobs and count them."""
-    conn.executemany("DELETE FROM jobs WHERE id = ?", [(i,) for i in ids])
-    bump(conn, f"delivered:{destination}", len(ids))
+    """Delivered: delete the jobs (the caller's `delivered` trace steps count them)."""
+    for chunk in _chunks(ids):
+        conn.execute(f"DELETE FROM jobs WHERE id IN ({_marks(chunk)})", tuple(chunk))
 
 
 def reschedule(
@@ -159,9 +224,10 @@ def bury(
     """Give up: move the jobs to dead letters with the error that decided it."""
     for job_id in ids:
         conn.execute(
-            "INSERT INTO dead_letters (destination, user_key, message_id, payload, created_at,"
-            " failed_at, attempts, error) SELECT destination, user_key, message_id, payload,"
-            " created_at, ?, attempts + 1, ? FROM jobs WHERE id = ?",
+            "INSERT INTO dead_letters (destination, action, user_key, message_id, payload,"
+            " created_at, failed_at, attempts, error, received_at) SELECT destination, action,"
+            " user_key, message_id, payload, created_at, ?, attempts + 1, ?, received_at"
+            " FROM jobs WHERE id = ?",
             (now, error, job_id),
         )
         conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
@@ -201,7 +267,7 @@ def status(conn: sqlite3.Connection, destination: str, now: float) -> Destinatio
     ).fetchone()
     return DestinationStatus(
         name=destination,
-        delivered=read_counter(conn, f"delivered:{destination}"),
+        delivered=_delivered(conn, destination),
         retrying=int(retrying),
         pending=int(pending),
         dead=int(dead),
@@ -210,11 +276,50 @@ def status(conn: sqlite3.Connection, destination: str, now: float) -> Destinatio
     )
 
 
+def _delivered(conn: sqlite3.Connection, destination: str) -> int:
+    """Delivered steps counted by the trace, plus the counter kept before there was one."""
+    (traced,) = conn.execute(
+        "SELECT coalesce(sum(count), 0) FROM trace_counts"
+        " WHERE destination = ? AND step = 'delivered'",
+        (destination,),
+    ).fetchone()
+    return int(traced) + read_counter(conn, f"delivered:{destination}")
+
+
 def dead_letters(conn: sqlite3.Connection, destination: str, limit: int) -> list[DeadLetter]:
     """The most recent dead letters of a destination, newest first."""
     rows = conn.execute(
-        "SELECT id, destination, message_id, payload, attempts, error, failed_at"
+        "SELECT id, destination, message_id, payload, attempts, error, failed_at, action"
         " FROM dead_letters WHERE destination = ? ORDER BY id DESC LIMIT ?",
         (destination, limit),
     ).fetchall()
     return [DeadLetter(*row) for row in rows]
+
+
+def requeue_dead(
+    conn: sqlite3.Connection, destination: str | None, since: float | None, now: float
+) -> int:
+    """Put dead letters (of one destination, or all; failed at or after `since`, or all)
+    back in the queue, due now with their attempts reset; each gets a `requeued` step."""
+    rows = conn.execute(
+        "SELECT id, destination, action, message_id, error FROM dead_letters"
+        " WHERE (?1 IS NULL OR destination = ?1) AND (?2 IS NULL OR failed_at >= ?2)"
+        " ORDER BY id",
+        (destination, since),
+    ).fetchall()
+    ids = [(row[0],) for row in rows]
+    conn.executemany(
+        "INSERT INTO jobs (destination, action, user_key, message_id, payload, created_at,"
+        " next_attempt_at, received_at) SELECT destination, action, user_key, message_id,"
+        " payload, ?, ?, received_at FROM dead_letters WHERE id = ?",
+        [(now, now, row_id) for (row_id,) in ids],
+    )
+    conn.executemany("DELETE FROM dead_letters WHERE id = ?", ids)
+    trace.record(
+        conn,
+        (
+            trace.Step(mid, dest, action, "requeued", f"requeued after: {error}", None, now)
+            for _, dest, action, mid, error in rows
+        ),
+    )
+    return len(rows)

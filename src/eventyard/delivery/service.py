@@ -1,22 +1,26 @@
 """The delivery service: one worker per enabled destination, all sharing one HTTP client.
 
 The server wires it as: `service = DeliveryService(config, state, client)`, the router's
-`on_enqueued=service.notify`, then `await service.run(stop)`. Status and dead letters read
-the state database, so they are correct even for destinations that are disabled now.
+`on_enqueued=service.notify`, then `await service.run(stop)`. Status, dead letters, traces
+and metrics read the state database, so they are correct even for destinations that are
+disabled now.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import time
+from typing import Any
 
 import httpx
 
 from eventyard.control.config import Config, resolve_settings
-from eventyard.delivery import jobs
+from eventyard.delivery import jobs, metrics, trace
 from eventyard.delivery.jobs import DeadLetter, DestinationStatus
 from eventyard.delivery.state import StateStore
+from eventyard.delivery.trace import Step
 from eventyard.delivery.worker import DestinationWorker
 from eventyard.destinations.registry import get_definition
 
@@ -34,12 +38,11 @@ class DeliveryService:
         for dest in config.destinations:
             if not dest.enabled:
                 continue
-            definition = get_definition(dest.type)
             self.workers[dest.name] = DestinationWorker(
                 dest.name,
                 dest.delivery,
-                definition.create(resolve_settings(dest)),
-                ordered=definition.ordered,
+                get_definition(dest.type),
+                resolve_settings(dest),
                 state=state,
                 client=client,
             )
@@ -75,3 +78,26 @@ class DeliveryService:
     async def dead_letters(self, destination: str, limit: int = 100) -> list[DeadLetter]:
         """The most recent events given up on for a destination, newest first."""
         return await self.state.run(lambda conn: jobs.dead_letters(conn, destination, limit))
+
+    async def requeue_dead(self, destination: str | None = None, since: float | None = None) -> int:
+        """Dead letters (of one destination, failed since a time) back into the queue."""
+        now = time.time()
+        moved = await self.state.run(lambda conn: jobs.requeue_dead(conn, destination, since, now))
+        if moved:
+            self.notify()
+        return moved
+
+    async def trace(self, message_id: str) -> list[Step]:
+        """Every kept decision about one event, for every destination, in time order."""
+        return await self.state.run(lambda conn: trace.steps_for(conn, message_id))
+
+    async def metrics(self) -> str:
+        """The Prometheus text exposition (serve it with `metrics.CONTENT_TYPE`)."""
+        now = time.time()
+        names = [dest.name for dest in self.config.destinations]
+
+        def read(conn: sqlite3.Connection) -> tuple[list[Any], list[DestinationStatus]]:
+            return trace.counts(conn), [jobs.status(conn, n, now) for n in names]
+
+        counts, statuses = await self.state.run(read)
+        return metrics.render_prometheus(counts, statuses)

@@ -1,5 +1,5 @@
-"""The state database (`state.db` in the data dir): dedup entries, delivery jobs, dead letters
-and counters.
+"""The state database (`state.db` in the data dir): dedup entries, delivery jobs, dead letters,
+counters and the delivery trace (`delivery.trace`).
 
 SQLite has one writer, so one dedicated thread owns the connection and runs every call
 atomically: the event loop never blocks on disk, and calls never interleave. Callers
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from eventyard.control.config import Config
+from eventyard.delivery import trace
 from eventyard.sqlite_writer import connect, take_all
 
 __all__ = ["SCHEMA", "StateStore", "bump", "open_state", "read_counter"]
@@ -37,6 +38,7 @@ CREATE INDEX IF NOT EXISTS dedup_seen ON dedup (seen_at);
 CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     destination TEXT NOT NULL,
+    action TEXT NOT NULL,
     user_key TEXT NOT NULL,
     message_id TEXT NOT NULL,
     payload BLOB NOT NULL,
@@ -44,20 +46,23 @@ CREATE TABLE IF NOT EXISTS jobs (
     next_attempt_at REAL NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     leased INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT
+    last_error TEXT,
+    received_at REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs (destination, next_attempt_at);
 CREATE INDEX IF NOT EXISTS jobs_user ON jobs (destination, user_key, id);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     destination TEXT NOT NULL,
+    action TEXT NOT NULL,
     user_key TEXT NOT NULL,
     message_id TEXT NOT NULL,
     payload BLOB NOT NULL,
     created_at REAL NOT NULL,
     failed_at REAL NOT NULL,
     attempts INTEGER NOT NULL,
-    error TEXT NOT NULL
+    error TEXT NOT NULL,
+    received_at REAL
 );
 CREATE INDEX IF NOT EXISTS dead_by_destination ON dead_letters (destination, id);
 CREATE TABLE IF NOT EXISTS counters (
@@ -107,7 +112,8 @@ class StateStore:
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = connect(self.path)
-        conn.executescript(SCHEMA)
+        _migrate(conn)
+        conn.executescript(SCHEMA + trace.SCHEMA)
         return conn
 
     async def close(self) -> None:
@@ -169,6 +175,26 @@ def _answer(calls: list[_Call]) -> None:
             call.future.set_exception(call.error)
         else:
             call.future.set_result(call.result)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """A state.db from before actions: its jobs were all webhook events, stored raw.
+
+    They become jobs of the webhook's `send` action, whose payload is `{"data": event}`,
+    so that nothing queued or dead-lettered by the earlier version is lost.
+    """
+    for table in ("jobs", "dead_letters"):
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if not columns or "action" in columns:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN action TEXT NOT NULL DEFAULT 'send'")
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN received_at REAL")
+        conn.execute(
+            f"UPDATE {table} SET payload = CAST('{{\"data\":' || CAST(payload AS TEXT)"
+            " || '}' AS BLOB)"
+        )
+        conn.execute("COMMIT")
 
 
 def bump(conn: sqlite3.Connection, name: str, by: int = 1) -> None:

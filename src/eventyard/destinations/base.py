@@ -1,31 +1,83 @@
-"""What a destination declares: its settings schema, ordering needs, batching and a sender.
+"""What a destination declares: settings, actions with fields and default mappings, batching.
 
-The delivery engine owns queues, retries, backoff and dead letters; a destination only turns
-a list of events into a request and says, by raising TransientError or TerminalError (see
-`eventyard.delivery.http.raise_for_status`), whether a failure is worth retrying.
+A destination is data plus small functions (Segment's action-destinations model):
+
+- `settings`: a msgspec Struct; its fields validate `settings:` in eventyard.yaml, and fields
+  typed `Secret` are masked wherever settings are shown.
+- `actions`: each has `fields` (FieldSpec, the single source of truth for validation, forms and
+  docs) whose `default`s are the default mapping, a `default_subscription` (FQL) saying when it
+  fires, and `perform` (one payload) and optionally `perform_batch` (many).
+
+The engine owns everything else: filters, subscriptions, mapping, payload validation, queues,
+batching, retries and dead letters. `perform` only turns a mapped payload into HTTP calls on
+the one shared client and raises TransientError / TerminalError (see
+`eventyard.delivery.http.raise_for_status`, the one place that classifies HTTP statuses).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, get_args
 
 import httpx
 import msgspec
 
-__all__ = ["DestinationDefinition", "Sender"]
+from eventyard.errors import DeliveryError
+from eventyard.mapping.fields import FieldSpec
+
+__all__ = [
+    "ActionDefinition",
+    "BatchLimits",
+    "BatchResult",
+    "DestinationDefinition",
+    "Perform",
+    "PerformBatch",
+    "Secret",
+    "TestConnection",
+    "secret_fields",
+]
+
+Secret = Annotated[str, msgspec.Meta(extra={"secret": True})]
+"""A settings field holding a credential: masked in API output, logs and the UI."""
+
+Payload = dict[str, Any]
+Perform = Callable[[httpx.AsyncClient, Any, Payload], Awaitable[None]]
+"""`perform(client, settings, payload)`: deliver one mapped, validated payload."""
+
+BatchResult = Sequence[DeliveryError | None] | None
+"""What `perform_batch` returns: None when every payload was taken, else one entry per payload
+(None = taken, or the error for that payload), like Segment's multistatus responses."""
+
+PerformBatch = Callable[[httpx.AsyncClient, Any, list[Payload]], Awaitable[BatchResult]]
+TestConnection = Callable[[httpx.AsyncClient, Any], Awaitable[None]]
+"""Checks settings against the platform (e.g. validates the API key); raises DeliveryError."""
 
 
-class Sender(Protocol):
-    """A configured destination instance; `send` delivers 1..max_batch events at once."""
+@dataclass(frozen=True, slots=True)
+class BatchLimits:
+    """How the engine may group payloads of one action into one `perform_batch` call."""
 
-    max_batch: int
-    max_wait: float
+    max_events: int
+    max_wait: float = 1.0
+    """Seconds to wait for a batch to fill before sending what there is."""
+    max_bytes: int | None = None
+    """The platform's request size limit, if it has one (sum of JSON-encoded payloads)."""
 
-    async def send(self, client: httpx.AsyncClient, events: Sequence[bytes]) -> None:
-        """Deliver the events (enriched Segment JSON) or raise a DeliveryError subclass."""
-        ...
+
+@dataclass(frozen=True, slots=True)
+class ActionDefinition:
+    """One thing a destination can do with an event (send it, identify a user, ...)."""
+
+    title: str
+    fields: Mapping[str, FieldSpec]
+    default_subscription: str
+    perform: Perform
+    perform_batch: PerformBatch | None = None
+    batch: Callable[[Any], BatchLimits | None] | None = None
+    """Given the destination's settings, the batch limits, or None for one payload per call
+    (settings may switch batching on and off, like the webhook's `batch_size`)."""
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +85,30 @@ class DestinationDefinition:
     """A destination type, registered under the `eventyard.destinations` entry-point group."""
 
     slug: str
+    """The `type` in eventyard.yaml."""
     name: str
     settings: type[msgspec.Struct]
-    create: Callable[[Any], Sender]
+    actions: Mapping[str, ActionDefinition]
+    """By action key, the key used under `actions:` in eventyard.yaml."""
     ordered: bool = True
     """Whether each user's events must arrive in order (then one in flight per user)."""
+    consent_category: str | None = None
+    """The consent category (e.g. "Advertising", "Analytics") an event needs to be sent here."""
+    test_connection: TestConnection | None = None
+    description: str = ""
+    docs_url: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _is_secret(kind: Any) -> bool:
+    meta = getattr(kind, "__metadata__", ())
+    if any(isinstance(m, msgspec.Meta) and (m.extra or {}).get("secret") for m in meta):
+        return True
+    return any(_is_secret(arg) for arg in get_args(kind))  # `Secret | None`
+
+
+def secret_fields(settings: type[msgspec.Struct]) -> frozenset[str]:
+    """Names of the settings fields declared as `Secret` (or `Secret | None`)."""
+    return frozenset(
+        info.encode_name for info in msgspec.structs.fields(settings) if _is_secret(info.type)
+    )

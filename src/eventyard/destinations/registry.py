@@ -1,39 +1,75 @@
 """Destination types found through the `eventyard.destinations` entry-point group.
 
 Built-in destinations register there too, so a plugin is found exactly like a built-in.
+Each type is imported only when it is used, so one broken plugin cannot break the others.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from functools import cache
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
 from eventyard.destinations.base import DestinationDefinition
 from eventyard.errors import ConfigError
 
-__all__ = ["ENTRY_POINT_GROUP", "available", "get_definition"]
+__all__ = ["ENTRY_POINT_GROUP", "available", "get_definition", "registered", "type_names"]
 
 ENTRY_POINT_GROUP = "eventyard.destinations"
 
+_registered: dict[str, DestinationDefinition] = {}
+
+
+def _entries() -> dict[str, EntryPoint]:
+    return {entry.name: entry for entry in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def type_names() -> list[str]:
+    """Installed destination types (the `type` values eventyard.yaml accepts), sorted."""
+    return sorted(set(_entries()) | set(_registered))
+
 
 @cache
-def available() -> dict[str, DestinationDefinition]:
-    """All installed destination types, by slug (the `type` in eventyard.yaml)."""
-    found: dict[str, DestinationDefinition] = {}
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        definition = entry.load()
-        if not isinstance(definition, DestinationDefinition):
-            raise ConfigError(
-                f"entry point {entry.name!r} in {ENTRY_POINT_GROUP} is not a DestinationDefinition"
-            )
-        found[definition.slug] = definition
-    return found
-
-
 def get_definition(slug: str) -> DestinationDefinition:
     """The definition for a `type`; the error lists the types that are installed."""
-    types = available()
-    if slug not in types:
-        known = ", ".join(sorted(types)) or "none"
+    if slug in _registered:
+        return _registered[slug]
+    entry = _entries().get(slug)
+    if entry is None:
+        known = ", ".join(type_names()) or "none"
         raise ConfigError(f"unknown destination type {slug!r}; installed types: {known}")
-    return types[slug]
+    try:
+        definition = entry.load()
+    except Exception as error:
+        raise ConfigError(
+            f"destination type {slug!r} ({entry.value}) failed to load: {error}"
+        ) from error
+    if not isinstance(definition, DestinationDefinition) or definition.slug != slug:
+        raise ConfigError(
+            f"entry point {slug!r} in {ENTRY_POINT_GROUP} must be a DestinationDefinition "
+            f"with slug {slug!r}"
+        )
+    return definition
+
+
+def available() -> dict[str, DestinationDefinition]:
+    """Every installed type, loaded (for catalogs and docs)."""
+    return {slug: get_definition(slug) for slug in type_names()}
+
+
+@contextlib.contextmanager
+def registered(definition: DestinationDefinition) -> Iterator[DestinationDefinition]:
+    """Make a definition available under its slug while the block runs, as if installed.
+
+    For tests and for embedding eventyard; a plugin registers through the entry point.
+    """
+    if definition.slug in type_names():
+        raise ValueError(f"destination type {definition.slug!r} is already installed")
+    _registered[definition.slug] = definition
+    get_definition.cache_clear()
+    try:
+        yield definition
+    finally:
+        del _registered[definition.slug]
+        get_definition.cache_clear()

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import orjson
-
 from eventyard.control.config import Config
 
 __all__ = ["integrations_of", "routes", "targets"]
@@ -27,21 +25,15 @@ def routes(config: Config) -> dict[str, list[str]]:
     return table
 
 
-def integrations_of(payload: bytes) -> Mapping[str, Any] | None:
-    """The event's `integrations` object, or None; parses JSON only when the key is present."""
-    if b'"integrations"' not in payload:
-        return None
-    try:
-        event = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        return None
-    value = event.get("integrations") if isinstance(event, dict) else None
+def integrations_of(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The event's `integrations` object, or None."""
+    value = event.get("integrations")
     return value if isinstance(value, dict) else None
 
 
-def targets(connected: Sequence[str], payload: bytes) -> list[str]:
+def targets(connected: Sequence[str], event: Mapping[str, Any]) -> list[str]:
     """The connected destinations this event goes to after its `integrations` opt-outs/ins."""
-    integrations = integrations_of(payload)
+    integrations = integrations_of(event)
     if not integrations:
         return list(connected)
     default = integrations.get("All", True) is not False

@@ -1,15 +1,19 @@
-"""The router: reads the log per partition, deduplicates, and queues one delivery job per
-(event, destination).
+"""The router: reads the log per partition, deduplicates, and, per connected destination,
+filters, matches action subscriptions and maps, queueing one delivery job per (event,
+destination, subscribed action) that carries the mapped payload.
 
 Crash safety. For a batch of log records the router (1) in ONE state transaction records the
-messageIds in the dedup table and inserts the delivery jobs, then (2) commits the log offset.
+messageIds in the dedup table, maps the fresh events, inserts their delivery jobs and writes
+the trace steps of every decision, then (2) commits the log offset.
 - Crash before (1) commits: nothing was written; the records are read again. No loss.
 - Crash between (1) and (2): the records are read again, and dedup finds every messageId
   already seen, so no job is queued twice. No loss, no duplicates.
 - Crash after (2): the records are never read again; their jobs are on disk. No loss.
-The one gap: if the process stays down longer than `pipeline.dedup_window`, the re-read
-events are queued again (at-least-once, never loss). The dedup-dropped counter also counts
-those re-read records, which over-counts drops after a crash but never loses events.
+Mapping is a pure function of the event and the configuration, so a re-read record could
+only ever map to the same payloads. The one gap: if the process stays down longer than
+`pipeline.dedup_window`, the re-read events are queued again (at-least-once, never loss).
+The dedup-dropped counter (and the `duplicate` trace steps) also count those re-read
+records, which over-counts drops after a crash but never loses events.
 
 Events of a source that no enabled destination is connected to skip dedup entirely; with no
 destination connected at all, the router does not even read the log back.
@@ -25,12 +29,15 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from eventyard.control.config import Config
-from eventyard.delivery import jobs
+from eventyard.delivery import jobs, trace
 from eventyard.delivery.jobs import NewJob
 from eventyard.delivery.state import StateStore
+from eventyard.destinations.registry import get_definition
 from eventyard.log.base import EventLog, LogRecord
 from eventyard.pipeline import dedup
-from eventyard.pipeline.fanout import routes, targets
+from eventyard.pipeline.enqueue import route_record
+from eventyard.pipeline.fanout import routes
+from eventyard.pipeline.plan import compile_plan
 
 __all__ = ["CONSUMER", "Router"]
 
@@ -60,6 +67,11 @@ class Router:
         self.housekeeping_every = housekeeping_every
         self.idle_wait = idle_wait
         self._routes = routes(config)
+        self._plans = {
+            dest.name: compile_plan(dest, get_definition(dest.type))
+            for dest in config.destinations
+            if dest.enabled
+        }
         self._window = float(config.pipeline.dedup_window)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -110,7 +122,7 @@ class Router:
         for record in records:
             connected = self._routes.get(record.source)
             if connected:
-                routed.append((record, targets(connected, record.payload)))
+                routed.append((record, connected))
         queued = 0
         if routed:
             queued = await self.state.run(lambda conn: self._enqueue(conn, routed, now))
@@ -125,21 +137,30 @@ class Router:
     ) -> int:
         keys = [(record.source, record.message_id) for record, _ in routed]
         fresh = dedup.first_seen(conn, keys, now, self._window)
-        new_jobs = [
-            NewJob(name, record.key, record.message_id, record.payload)
-            for (record, names), is_new in zip(routed, fresh, strict=True)
-            if is_new
-            for name in names
-        ]
+        new_jobs: list[NewJob] = []
+        steps: list[trace.Step] = []
+        for (record, connected), is_new in zip(routed, fresh, strict=True):
+            route_record(record, connected, self._plans, is_new, now, new_jobs, steps)
+        trace.record(conn, steps)
         return jobs.insert(conn, new_jobs, now)
 
     async def housekeeping(self) -> None:
-        """Forget expired dedup entries and apply log retention."""
+        """Forget expired dedup entries and old trace steps, and apply log retention."""
         now = time.time()
-        purged = await self.state.run(lambda conn: dedup.purge(conn, now, self._window))
+        keep = float(self.config.pipeline.trace_retention)
+
+        def purge(conn: sqlite3.Connection) -> tuple[int, int]:
+            return dedup.purge(conn, now, self._window), trace.purge(conn, now - keep)
+
+        purged, forgotten = await self.state.run(purge)
         trimmed = await self.log.trim(now - float(self.config.log.retention))
-        if purged or trimmed:
-            log.debug("housekeeping: %d dedup entries, %d log records removed", purged, trimmed)
+        if purged or trimmed or forgotten:
+            log.debug(
+                "housekeeping: %d dedup entries, %d trace steps, %d log records removed",
+                purged,
+                forgotten,
+                trimmed,
+            )
 
 
 async def _sleep(stop: asyncio.Event, waiting: Awaitable[None]) -> None:

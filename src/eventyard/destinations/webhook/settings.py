@@ -8,10 +8,31 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-__all__ = ["WebhookSettings"]
+__all__ = ["WebhookSettings", "check_url", "header_problem"]
 
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _RESERVED = frozenset({"content-type", "content-length", "host", "x-signature"})
+
+
+def check_url(url: str) -> str | None:
+    """Why `url` cannot be posted to, or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"url {url!r} must be an absolute http:// or https:// URL with a host"
+    return None
+
+
+def header_problem(name: str, value: object) -> str | None:
+    """Why a header cannot be sent as given, or None."""
+    if not _TOKEN.match(name):
+        return f"header name {name!r} is not a valid HTTP header name"
+    if name.lower() in _RESERVED:
+        return f"header {name!r} is set by eventyard; remove it from headers"
+    if not isinstance(value, str):
+        return f"header {name!r} must be a string"
+    if "\r" in value or "\n" in value:
+        return f"header {name!r} must not contain line breaks"
+    return None
 
 
 class WebhookSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -29,15 +50,7 @@ class WebhookSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """In batch mode, how long to wait for a batch to fill before sending it anyway."""
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                f"url {self.url!r} must be an absolute http:// or https:// URL with a host"
-            )
-        for name, value in self.headers.items():
-            if not _TOKEN.match(name):
-                raise ValueError(f"header name {name!r} is not a valid HTTP header name")
-            if name.lower() in _RESERVED:
-                raise ValueError(f"header {name!r} is set by eventyard; remove it from headers")
-            if "\r" in value or "\n" in value:
-                raise ValueError(f"header {name!r} must not contain line breaks")
+        problems = [check_url(self.url)]
+        problems += [header_problem(name, value) for name, value in self.headers.items()]
+        if problem := next((p for p in problems if p), None):
+            raise ValueError(problem)

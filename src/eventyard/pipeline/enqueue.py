@@ -1,0 +1,79 @@
+"""What one log record becomes, per destination: delivery jobs and trace steps.
+
+Runs inside the router's state transaction, after dedup: a fresh event goes through each
+target destination's plan (filters, subscriptions, mapping, payload check); every outcome,
+the jobs queued and the reasons nothing was, becomes a trace step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from eventyard.delivery.jobs import NewJob
+from eventyard.delivery.trace import Step
+from eventyard.log.base import LogRecord
+from eventyard.pipeline.fanout import targets
+from eventyard.pipeline.plan import DestinationPlan
+
+__all__ = ["received_at", "route_record"]
+
+
+def received_at(event: Mapping[str, Any]) -> float | None:
+    """The event's receivedAt as Unix time, or None when absent or unreadable."""
+    value = event.get("receivedAt")
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def _decode(payload: bytes) -> dict[str, Any] | None:
+    try:
+        event = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def route_record(
+    record: LogRecord,
+    connected: Sequence[str],
+    plans: Mapping[str, DestinationPlan],
+    fresh: bool,
+    now: float,
+    jobs: list[NewJob],
+    steps: list[Step],
+) -> None:
+    """Append the record's jobs and steps (`fresh`: not a duplicate within the window)."""
+    mid = record.message_id
+    event = _decode(record.payload)
+    if event is None:
+        detail = "the stored event is not a JSON object"
+        steps += [
+            Step(mid, name, None, "invalid_payload", detail, None, now, "not JSON")
+            for name in connected
+        ]
+        return
+    chosen = targets(connected, event)
+    if not fresh:
+        detail = "messageId already seen within pipeline.dedup_window"
+        steps += [Step(mid, name, None, "duplicate", detail, None, now) for name in chosen]
+        return
+    received = received_at(event)
+    for name in chosen:
+        routed = plans[name].route(event)
+        for action, payload in routed.jobs:
+            jobs.append(NewJob(name, action, record.key, mid, payload, received))
+            detail = f"queued for {action} ({len(payload)} bytes)"
+            steps.append(Step(mid, name, action, "queued", detail, None, now))
+        steps += [
+            Step(mid, name, note.action, note.step, note.detail, None, now, note.reason)
+            for note in routed.notes
+        ]
