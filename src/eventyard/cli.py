@@ -1,4 +1,5 @@
-"""The `eventyard` command line: `serve` runs everything, `status` asks a running server."""
+"""The `eventyard` command line: `serve` runs everything; `status`, `trace` and `deadletters`
+ask a running server (their shared plumbing is in `cli_common`)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,22 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 import uvloop
-from rich.console import Console
 from rich.table import Table
 
-from eventyard import __version__
-from eventyard.control.config import Config, load_config
+from eventyard import __version__, cli_deadletters
+from eventyard.cli_common import (
+    ConfigOption,
+    JsonOption,
+    UrlOption,
+    call,
+    err,
+    load,
+    out,
+    server_url,
+)
+from eventyard.cli_trace import trace
 from eventyard.errors import EventyardError
 
 __all__ = ["app", "main"]
@@ -26,21 +35,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-err = Console(stderr=True, soft_wrap=True)
-out = Console()
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="eventyard.yaml with sources and destinations."),
-]
-
-
-def _load(config_path: Path | None) -> Config:
-    try:
-        return load_config(config_path)
-    except EventyardError as error:
-        err.print(f"[red]error:[/red] {error}", highlight=False)
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -59,7 +53,7 @@ def serve(
     """Run the tracking API, the pipeline and delivery until SIGTERM or Ctrl-C."""
     from eventyard.server import serve as run_server
 
-    config = _load(config_path)
+    config = load(config_path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     def ready(url: str) -> None:
@@ -112,29 +106,22 @@ def _render(data: dict[str, Any]) -> None:
 @app.command()
 def status(
     config_path: ConfigOption = None,
-    url: Annotated[
-        str | None, typer.Option(help="Server URL [default: from the config, else :8088]")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
+    url: UrlOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Events received per source; delivered, retrying and dead per destination.
 
     Exits 1 when the server cannot be reached.
     """
-    if url is None:
-        config = _load(config_path)
-        url = f"http://{config.server.host}:{config.server.port}"
-    try:
-        response = httpx.get(f"{url.rstrip('/')}/api/v1/status", timeout=5)
-        response.raise_for_status()
-        data = response.json()
-    except (httpx.HTTPError, ValueError) as error:
-        err.print(f"[red]eventyard is not reachable at {url}:[/red] {error}", highlight=False)
-        raise typer.Exit(1) from None
+    data = call(server_url(url, config_path), "GET", "/api/v1/status")
     if as_json:
         out.print_json(json.dumps(data))
     else:
         _render(data)
+
+
+app.command()(trace)
+app.add_typer(cli_deadletters.app)
 
 
 def main() -> None:

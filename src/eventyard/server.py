@@ -20,17 +20,15 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
+from eventyard.control.api import api_routes
 from eventyard.control.config import Config
 from eventyard.delivery.service import DeliveryService
 from eventyard.delivery.state import open_state
 from eventyard.errors import EventyardError
 from eventyard.ingest.app import create_app
-from eventyard.log import EventLog, open_log
-from eventyard.pipeline.router import CONSUMER, Router
+from eventyard.log import open_log
+from eventyard.pipeline.router import Router
 
 __all__ = ["serve"]
 
@@ -53,34 +51,6 @@ class _Server(uvicorn.Server):
         await super().startup(sockets)
         if self.started:
             self.ready.set()
-
-
-async def _status(config: Config, log: EventLog, delivery: DeliveryService) -> dict[str, object]:
-    received = await log.received()
-    ends = await log.end_offsets()
-    lag = 0
-    for partition, end in enumerate(ends):
-        lag += end - await log.committed(CONSUMER, partition)
-    destinations = await delivery.status()
-    return {
-        "sources": [
-            {"name": source.name, "received": received.get(source.name, 0)}
-            for source in config.sources
-        ],
-        "pipeline": {"lag": lag},
-        "destinations": [
-            {
-                "name": d.name,
-                "delivered": d.delivered,
-                "pending": d.pending,
-                "retrying": d.retrying,
-                "dead": d.dead,
-                "oldest_pending_age_s": d.oldest_pending_age_s,
-                "last_error": d.last_error,
-            }
-            for d in destinations
-        ],
-    }
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -141,10 +111,7 @@ async def _serve_locked(
             delivery = DeliveryService(config, state, client)
             router = Router(config, log, state, on_enqueued=delivery.notify)
 
-            async def status(_: Request) -> JSONResponse:
-                return JSONResponse(await _status(config, log, delivery))
-
-            app = create_app(config, log, extra_routes=[Route("/api/v1/status", status)])
+            app = create_app(config, log, extra_routes=api_routes(config, log, state, delivery))
             server = _Server(
                 uvicorn.Config(
                     app,
