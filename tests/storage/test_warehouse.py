@@ -1,0 +1,162 @@
+"""Warehouse loading: Segment's tables and columns, evolution, conflicts, idempotency."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from eventyard.log.sqlite import SQLiteLog
+from eventyard.storage.warehouse import (
+    CONFLICTS,
+    DuckDBTarget,
+    PostgresTarget,
+    WarehouseLoader,
+    snake_case,
+)
+from storage.conftest import append, sdk_event
+from storage.wh_helpers import Warehouse
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
+    source = f"web_{secrets.token_hex(3)}"
+    if request.param == "duckdb":
+        yield Warehouse(DuckDBTarget(tmp_path / "warehouse.duckdb"), source)
+    else:
+        url = request.getfixturevalue("postgres_url")
+        yield Warehouse(PostgresTarget(url), source)
+
+
+def test_snake_case_follows_segment() -> None:
+    assert snake_case("Order Completed") == "order_completed"
+    assert snake_case("productId") == "product_id"
+    assert snake_case("userIDValue") == "user_id_value"
+    assert snake_case("Signed-Up!") == "signed_up"
+    assert snake_case("3rd party") == "_3rd_party"
+
+
+async def test_sdk_events_land_in_segment_tables(
+    event_log: SQLiteLog, warehouse: Warehouse
+) -> None:
+    source = warehouse.schema
+    events = [
+        sdk_event(1, properties={"orderId": "o-1", "revenue": 12.5, "coupon": {"code": "X"}}),
+        sdk_event(2, event="Signed Up", properties={"plan": "Pro Annual", "accountType": "fb"}),
+        sdk_event(3, type="identify", event=None, traits={"email": "a@b.c", "firstName": "Ada"}),
+        sdk_event(4, type="page", event=None, name="Home", properties={"title": "Welcome"}),
+        sdk_event(5, type="screen", event=None, name="Settings", properties={"tab": "x"}),
+        sdk_event(6, type="group", event=None, groupId="g-1", traits={"employeeCount": 20}),
+        sdk_event(7, type="alias", event=None, previousId="anon-7"),
+    ]
+    await append(event_log, events, source=source)
+    loader = WarehouseLoader(event_log, warehouse.target, interval=0.01)
+    assert await loader.load_once() == 7
+    assert warehouse.tables() == {
+        "tracks", "order_completed", "signed_up", "identifies", "users", "pages", "screens",
+        "groups", "accounts", "aliases",
+    }  # fmt: skip
+    tracks = warehouse.columns("tracks")
+    for column in ("id", "received_at", "sent_at", "timestamp", "original_timestamp", "uuid_ts",
+                   "user_id", "anonymous_id", "event", "event_text", "context_library_name",
+                   "context_page_url", "context_user_agent"):  # fmt: skip
+        assert column in tracks, column
+    assert "revenue" not in tracks  # properties only in the event tables
+    assert tracks["received_at"] == "timestamp with time zone"
+    order = warehouse.columns("order_completed")
+    assert order["order_id"] in ("varchar", "text")
+    assert order["revenue"] in ("double", "double precision")
+    assert "coupon_code" in order
+    rows = warehouse.rows("SELECT id, event, event_text, user_id FROM {s}.tracks ORDER BY id")
+    assert rows == [
+        ("msg-000001", "order_completed", "Order Completed", "user-1"),
+        ("msg-000002", "signed_up", "Signed Up", "user-2"),
+    ]
+    assert warehouse.rows("SELECT plan, account_type FROM {s}.signed_up") == [("Pro Annual", "fb")]
+    assert warehouse.rows("SELECT email, first_name FROM {s}.identifies") == [("a@b.c", "Ada")]
+    assert warehouse.rows("SELECT id, email FROM {s}.users") == [("user-3", "a@b.c")]
+    assert warehouse.rows("SELECT name, title FROM {s}.pages") == [("Home", "Welcome")]
+    assert warehouse.rows("SELECT name, tab FROM {s}.screens") == [("Settings", "x")]
+    assert warehouse.rows("SELECT group_id, employee_count FROM {s}.groups") == [("g-1", 20)]
+    assert warehouse.rows("SELECT id, employee_count FROM {s}.accounts") == [("g-1", 20)]
+    assert warehouse.rows("SELECT previous_id, user_id FROM {s}.aliases") == [("anon-7", "user-0")]
+
+
+async def test_schema_evolution_and_type_conflict(
+    event_log: SQLiteLog, warehouse: Warehouse
+) -> None:
+    source = warehouse.schema
+    loader = WarehouseLoader(event_log, warehouse.target)
+    await append(event_log, [sdk_event(1, properties={"price": 10, "sku": "a"})], source=source)
+    await loader.load_once()
+    await append(
+        event_log,
+        [
+            sdk_event(2, properties={"price": 2.5, "sku": "b", "color": "red"}),  # new column
+            sdk_event(3, properties={"price": "cheap", "sku": 7}),  # conflicts
+        ],
+        source=source,
+    )
+    assert await loader.load_once() == 2  # a conflict never fails the load
+    assert f"{source}.order_completed.color" in loader.last_stats[source].added_columns
+    rows = warehouse.rows("SELECT id, price, sku, color FROM {s}.order_completed ORDER BY id")
+    assert rows == [
+        ("msg-000001", 10, "a", None),
+        ("msg-000002", 2, "b", "red"),  # Segment keeps the first type: integer, cast
+        ("msg-000003", None, "7", None),  # cannot be an integer: NULL, recorded
+    ]
+    conflicts = warehouse.rows(
+        "SELECT message_id, table_name, column_name, column_type, value_type, value, resolution "
+        f"FROM {{s}}.{CONFLICTS} ORDER BY message_id, column_name"
+    )
+    assert conflicts == [
+        ("msg-000002", "order_completed", "price", "integer", "float", "2.5", "cast"),
+        ("msg-000003", "order_completed", "price", "integer", "varchar", "cheap", "null"),
+        ("msg-000003", "order_completed", "sku", "varchar", "integer", "7", "cast"),
+    ]
+
+
+async def test_reload_never_duplicates(event_log: SQLiteLog, warehouse: Warehouse) -> None:
+    source = warehouse.schema
+    events = [sdk_event(i) for i in range(20)]
+    events.append(sdk_event(3))  # the same messageId again (a client retry)
+    await append(event_log, events, source=source)
+    loader = WarehouseLoader(event_log, warehouse.target, batch_size=7)
+    while await loader.load_once():
+        pass
+    for partition in range(event_log.partitions):  # forget every offset: reload everything
+        await event_log.commit(loader.consumer, partition, 0)
+    while await loader.load_once():
+        pass
+    assert warehouse.rows("SELECT count(*), count(DISTINCT id) FROM {s}.tracks") == [(20, 20)]
+    assert warehouse.rows("SELECT count(*) FROM {s}.order_completed") == [(20,)]
+
+
+async def test_users_keep_latest_traits(event_log: SQLiteLog, warehouse: Warehouse) -> None:
+    source = warehouse.schema
+
+    def identify(i: int, at: str, traits: dict[str, object]) -> dict[str, object]:
+        return sdk_event(i, type="identify", event=None, userId="u1", timestamp=at, traits=traits)
+
+    loader = WarehouseLoader(event_log, warehouse.target)
+    await append(
+        event_log,
+        [identify(1, "2026-01-01T10:00:00Z", {"plan": "free", "email": "old@x"})],
+        source=source,
+    )
+    await loader.load_once()
+    await append(
+        event_log,
+        [
+            identify(2, "2026-01-01T12:00:00Z", {"plan": "pro"}),
+            identify(3, "2026-01-01T11:00:00Z", {"plan": "team", "name": "Ada"}),  # late
+        ],
+        source=source,
+    )
+    await loader.load_once()
+    assert warehouse.rows("SELECT id, plan, email, name FROM {s}.users") == [
+        ("u1", "pro", "old@x", "Ada")
+    ]
+    assert warehouse.rows("SELECT count(*) FROM {s}.identifies") == [(3,)]
