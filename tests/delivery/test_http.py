@@ -60,3 +60,27 @@ def test_backoff_grows_with_full_jitter_and_honours_retry_after() -> None:
     assert max(backoff_delay(1, settings, rng=rng) for _ in range(50)) == 1.0
     assert max(backoff_delay(10, settings, rng=rng) for _ in range(50)) > 30
     assert backoff_delay(1, settings, retry_after=120.0) == 120.0
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://hooks.slack.com/services/T0001/B0002/XXabcd1234efgh5678", "/services/…/…/…"),
+        (
+            "https://discord.com/api/webhooks/123456789012/Xy7_abc-DEF123ghi456JKL789mno012PQR345stu",
+            "/api/webhooks/…/…",
+        ),
+        ("https://api.segment.io/v1/batch?key=secret", "/v1/batch"),
+        ("https://api2.amplitude.com/2/httpapi", "/2/httpapi"),
+        ("https://user:pw@example.com/in", "/in"),
+    ],
+)
+def test_error_messages_never_show_credentials_from_the_url(url: str, shown: str) -> None:
+    response = httpx.Response(400, request=httpx.Request("POST", url), text="bad")
+    with pytest.raises(TerminalError) as caught:
+        raise_for_status(response)
+    message = str(caught.value)
+    host = httpx.URL(url).host
+    assert f"{host}{shown}:" in message or f"{host}{shown} " in message
+    for secret in ("XXabcd1234efgh5678", "Xy7_abc-DEF123ghi456", "key=secret", "pw@", "user:"):
+        assert secret not in message

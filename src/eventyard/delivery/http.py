@@ -7,6 +7,7 @@ Timeouts and connection failures: TransientError.
 
 from __future__ import annotations
 
+import re
 import time
 from email.utils import parsedate_to_datetime
 
@@ -36,9 +37,22 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+_PLAIN_SEGMENT = re.compile(r"^(?:[A-Za-z_.-]{1,32}|\d{1,4}|v\d{1,3})$")
+
+
 def _where(response: httpx.Response) -> str:
+    """The URL for an error message, with credential-like path segments replaced by `…`.
+
+    Webhook URLs carry their secret in the path (Slack's /services/T../B../token, Zapier,
+    Discord); error messages end up in logs, traces and the status page, so only short
+    words, small numbers and versions (`/v1/batch`, `/2/httpapi`) are shown. The query
+    string and user info are never shown.
+    """
     url = response.request.url
-    return f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}"
+    path = "/".join(
+        part if not part or _PLAIN_SEGMENT.match(part) else "…" for part in url.path.split("/")
+    )
+    return f"{url.scheme}://{url.host}{f':{url.port}' if url.port else ''}{path}"
 
 
 def _snippet(response: httpx.Response) -> str:
