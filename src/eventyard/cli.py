@@ -24,6 +24,7 @@ from eventyard.cli_common import (
     out,
     server_url,
 )
+from eventyard.cli_destinations import destinations
 from eventyard.cli_trace import trace
 from eventyard.errors import EventyardError
 
@@ -121,6 +122,7 @@ def status(
 
 
 app.command()(trace)
+app.command()(destinations)
 app.add_typer(cli_deadletters.app)
 
 

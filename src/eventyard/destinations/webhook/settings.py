@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from eventyard.destinations.base import Secret
+
 __all__ = ["WebhookSettings", "check_url", "header_problem"]
 
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -40,7 +42,7 @@ class WebhookSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     url: str
     """Where to POST; http:// or https:// only."""
-    shared_secret: str | None = None
+    shared_secret: Secret | None = None
     """When set, X-Signature carries the hex HMAC-SHA1 of the body with this secret."""
     headers: dict[str, str] = {}
     """Extra request headers, e.g. Authorization."""

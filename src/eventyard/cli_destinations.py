@@ -1,0 +1,73 @@
+"""`eventyard destinations [TYPE]`: the catalog, and one type's YAML reference.
+
+Printed from the declarations themselves (settings schema, action fields and their default
+mappings), so the reference can never drift from what eventyard.yaml accepts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from eventyard.cli_common import JsonOption, out
+from eventyard.destinations.catalog import describe, summary
+from eventyard.errors import ConfigError
+
+__all__ = ["destinations"]
+
+
+def _show(value: Any) -> str:
+    return "-" if value is None else json.dumps(value)
+
+
+def _render(data: dict[str, Any]) -> None:
+    out.print(f"[bold]{data['name']}[/bold] (type: {data['type']})", highlight=False)
+    if data["description"]:
+        out.print(data["description"], highlight=False)
+    order = "kept per user" if data["ordered"] else "not guaranteed"
+    out.print(f"order: {order}; consent category: {data['consent_category'] or '-'}")
+    settings = Table(title="settings:")
+    for column in ("key", "type", "required", "default"):
+        settings.add_column(column)
+    for row in data["settings"]:
+        settings.add_row(
+            row["name"], row["type"], "yes" if row["required"] else "", _show(row["default"])
+        )
+    out.print(settings)
+    for key, action in data["actions"].items():
+        subscription = action["default_subscription"]
+        table = Table(title=f"actions.{key}: {action['title']} (subscription: {subscription})")
+        for column in ("field", "type", "required", "default mapping"):
+            table.add_column(column)
+        for name, spec in action["fields"].items():
+            kind = f"{spec['type']}[]" if spec["multiple"] else spec["type"]
+            table.add_row(name, kind, "yes" if spec["required"] else "", _show(spec["default"]))
+        out.print(table)
+
+
+def destinations(
+    type_: Annotated[
+        str | None, typer.Argument(metavar="[TYPE]", help="A destination type.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List destination types, or show one type's settings and actions with default mappings."""
+    try:
+        data: Any = summary() if type_ is None else describe(type_)
+    except ConfigError as error:
+        out.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        out.print_json(json.dumps(data, default=str))
+    elif type_ is None:
+        table = Table(title="Destination types")
+        for column in ("type", "name", "actions"):
+            table.add_column(column)
+        for row in data:
+            table.add_row(row["type"], row["name"], ", ".join(row["actions"]))
+        out.print(table)
+    else:
+        _render(data)
