@@ -122,6 +122,9 @@ async def _serve_locked(
                     log_level="warning",
                     backlog=2048,
                     timeout_graceful_shutdown=30,
+                    # X-Forwarded-For is honoured by the ingest API itself, only from
+                    # server.trusted_proxies; uvicorn would otherwise trust 127.0.0.1.
+                    proxy_headers=False,
                 )
             )
 
