@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import orjson
 
 from _common import (
@@ -41,7 +40,7 @@ from _common import (
     wait_http_ok,
     write_config,
 )
-from eventyard.log.base import Entry
+from eventyard.log.sqlite import decode_chunk
 
 EVENTS_PER_REQUEST = 100
 
@@ -149,10 +148,9 @@ def count_logged(base: str, data_dir: Path) -> int:
     db = data_dir / "log.db"
     if not db.exists():
         raise BenchError(f"cannot verify: {db} does not exist")
-    decode = msgspec.msgpack.Decoder(list[Entry]).decode
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         return sum(
-            sum(1 for entry in decode(blob) if entry.source == "web")
+            sum(1 for entry in decode_chunk(blob) if entry.source == "web")
             for (blob,) in conn.execute("SELECT entries FROM chunks")
         )
 

@@ -276,8 +276,8 @@ async def _refuse_source(log: EventLog, source: str) -> None:
     if isinstance(log, SQLiteLog):
         conn = sqlite3.connect(log.path)
         conn.execute(
-            "CREATE TRIGGER refuse BEFORE INSERT ON chunks "
-            f"WHEN instr(NEW.entries, CAST('{source}' AS BLOB)) > 0 "
+            # inside the append transaction, whatever the format of the stored chunks
+            f"CREATE TRIGGER refuse BEFORE INSERT ON received WHEN NEW.source = '{source}' "
             "BEGIN SELECT RAISE(ABORT, 'refused'); END"
         )
         conn.commit()
