@@ -1,5 +1,6 @@
-"""The `eventyard` command line: `serve` runs everything; `status`, `trace` and `deadletters`
-ask a running server (their shared plumbing is in `cli_common`)."""
+"""The `eventyard` command line: `serve` runs everything; `status`, `trace`, `deadletters`
+and `replay` ask a running server (their shared plumbing is in `cli_common`); `query`
+reads the data dir's warehouse and archive directly."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from eventyard.cli_common import (
     server_url,
 )
 from eventyard.cli_destinations import destinations
+from eventyard.cli_query import query
+from eventyard.cli_replay import replay
 from eventyard.cli_trace import trace
 from eventyard.errors import EventyardError
 
@@ -122,6 +125,8 @@ def status(
 
 
 app.command()(trace)
+app.command()(query)
+app.command()(replay)
 app.command()(destinations)
 app.add_typer(cli_deadletters.app)
 

@@ -2,7 +2,8 @@
 
 Shutdown order is what keeps acknowledged events safe: HTTP stops first (in-flight requests
 finish, and each one is answered only after its append is durable), then the pipeline and
-delivery stop, then the log flushes and closes. A kill -9 at any point loses nothing that
+delivery stop (the archiver flushes what it buffered; replays keep their committed
+cursors), then the log flushes and closes. A kill -9 at any point loses nothing that
 was acknowledged, because acknowledgement itself waits for the commit.
 """
 
@@ -29,6 +30,8 @@ from eventyard.errors import EventyardError
 from eventyard.ingest.app import create_app
 from eventyard.log import open_log
 from eventyard.pipeline.router import Router
+from eventyard.storage.replay import ReplayService
+from eventyard.storage.service import StorageService
 
 __all__ = ["serve"]
 
@@ -110,8 +113,12 @@ async def _serve_locked(
         async with httpx.AsyncClient(follow_redirects=False) as client:
             delivery = DeliveryService(config, state, client)
             router = Router(config, log, state, on_enqueued=delivery.notify)
+            storage = StorageService(config, log, data_dir)
+            replays = ReplayService(config, state, storage.root, on_enqueued=delivery.notify)
+            await replays.open()
 
-            app = create_app(config, log, extra_routes=api_routes(config, log, state, delivery))
+            routes = api_routes(config, log, state, delivery, storage, replays)
+            app = create_app(config, log, extra_routes=routes)
             server = _Server(
                 uvicorn.Config(
                     app,
@@ -137,6 +144,9 @@ async def _serve_locked(
             workers = [
                 asyncio.create_task(router.run(stop), name="pipeline"),
                 asyncio.create_task(delivery.run(stop), name="delivery"),
+                # storage and replays never stop ingest or delivery: they log and retry
+                asyncio.create_task(storage.run(stop), name="storage"),
+                asyncio.create_task(replays.run(stop), name="replays"),
             ]
             serving = asyncio.create_task(server.serve(sockets=[listener]), name="http")
             started = asyncio.create_task(server.ready.wait())

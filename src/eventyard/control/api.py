@@ -29,8 +29,12 @@ from eventyard.ingest.responses import error_response, json_response
 from eventyard.log.base import EventLog
 from eventyard.pipeline.router import CONSUMER
 from eventyard.spec.timestamps import format_iso, parse_iso
+from eventyard.storage.replay import ReplayService
+from eventyard.storage.replay_request import ReplayRefused, parse_request
+from eventyard.storage.replay_state import Replay
+from eventyard.storage.service import StorageService
 
-__all__ = ["MAX_LIMIT", "api_routes", "iso", "status_report"]
+__all__ = ["MAX_LIMIT", "api_routes", "iso", "replay_json", "status_report"]
 
 MAX_LIMIT = 1000
 """Most dead letters one request lists: bounds the response, whatever the caller asks."""
@@ -56,16 +60,20 @@ def iso(at: float) -> str:
 
 
 async def status_report(
-    config: Config, log: EventLog, delivery: DeliveryService
+    config: Config,
+    log: EventLog,
+    delivery: DeliveryService,
+    storage: StorageService | None = None,
 ) -> dict[str, object]:
-    """What `eventyard status` prints: received per source, pipeline lag, per destination."""
+    """What `eventyard status` prints: received per source, pipeline lag, per destination,
+    and (when storage runs) the archive's and each warehouse's lag."""
     received = await log.received()
     ends = await log.end_offsets()
     lag = 0
     for partition, end in enumerate(ends):
         lag += end - await log.committed(CONSUMER, partition)
     destinations = await delivery.status()
-    return {
+    report: dict[str, object] = {
         "sources": [
             {"name": source.name, "received": received.get(source.name, 0)}
             for source in config.sources
@@ -83,6 +91,29 @@ async def status_report(
             }
             for d in destinations
         ],
+    }
+    if storage is not None:
+        report["storage"] = await storage.status()
+    return report
+
+
+def replay_json(replay: Replay) -> dict[str, Any]:
+    """A replay's progress as `GET /api/v1/replays/{id}` answers it."""
+    return {
+        "id": replay.id,
+        "status": replay.status,
+        "source": replay.source,
+        "from": replay.start,
+        "to": replay.end,
+        "where": replay.where,
+        "destinations": replay.destinations,
+        "rate": replay.rate,
+        "total": replay.total,
+        "done": replay.done,
+        "queued": replay.queued,
+        "error": replay.error,
+        "created_at": iso(replay.created_at),
+        "finished_at": None if replay.finished_at is None else iso(replay.finished_at),
     }
 
 
@@ -123,12 +154,20 @@ class _Api:
     """The handlers, sharing the server's objects."""
 
     def __init__(
-        self, config: Config, log: EventLog, state: StateStore, delivery: DeliveryService
+        self,
+        config: Config,
+        log: EventLog,
+        state: StateStore,
+        delivery: DeliveryService,
+        storage: StorageService | None = None,
+        replays: ReplayService | None = None,
     ) -> None:
         self.config = config
         self.log = log
         self.state = state
         self.delivery = delivery
+        self.storage = storage
+        self.replays = replays
         self.destinations = frozenset(d.name for d in config.destinations)
 
     def _destination(self, name: object) -> str | None:
@@ -140,7 +179,8 @@ class _Api:
         return name
 
     async def status(self, _: Request) -> Response:
-        return json_response(await status_report(self.config, self.log, self.delivery))
+        report = await status_report(self.config, self.log, self.delivery, self.storage)
+        return json_response(report)
 
     async def metrics(self, _: Request) -> Response:
         now = time.time()
@@ -226,6 +266,26 @@ class _Api:
             self.delivery.notify()
         return json_response({"requeued": count})
 
+    async def start_replay(self, request: Request) -> Response:
+        if self.replays is None:
+            raise _BadInput("replay_unavailable", "this server does not run replays")
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            raise _BadInput("invalid_json", "the body must be a JSON object") from None
+        try:
+            replay = await self.replays.start(parse_request(self.config, body))
+        except ReplayRefused as error:
+            raise _BadInput(error.code, str(error)) from None
+        return json_response(replay_json(replay), status=201)
+
+    async def replay(self, request: Request) -> Response:
+        replay_id: str = request.path_params["replay_id"]
+        replay = None if self.replays is None else await self.replays.get(replay_id)
+        if replay is None:
+            return error_response(404, "unknown_replay", f"no replay with id {replay_id!r}")
+        return json_response(replay_json(replay))
+
 
 def _guarded(handler: _Handler) -> _Handler:
     """Turn `_BadInput` into the 400 JSON error every eventyard API answers with."""
@@ -240,10 +300,15 @@ def _guarded(handler: _Handler) -> _Handler:
 
 
 def api_routes(
-    config: Config, log: EventLog, state: StateStore, delivery: DeliveryService
+    config: Config,
+    log: EventLog,
+    state: StateStore,
+    delivery: DeliveryService,
+    storage: StorageService | None = None,
+    replays: ReplayService | None = None,
 ) -> list[BaseRoute]:
     """Every admin route, for `create_app(extra_routes=...)`."""
-    api = _Api(config, log, state, delivery)
+    api = _Api(config, log, state, delivery, storage, replays)
     return [
         Route("/api/v1/status", api.status, methods=["GET"]),
         Route("/metrics", api.metrics, methods=["GET"]),
@@ -251,4 +316,6 @@ def api_routes(
         Route("/api/v1/trace/{message_id:path}", api.trace, methods=["GET"]),
         Route("/api/v1/deadletters", _guarded(api.dead_letters), methods=["GET"]),
         Route("/api/v1/deadletters/retry", _guarded(api.retry), methods=["POST"]),
+        Route("/api/v1/replays", _guarded(api.start_replay), methods=["POST"]),
+        Route("/api/v1/replays/{replay_id}", api.replay, methods=["GET"]),
     ]

@@ -15,12 +15,20 @@ import msgspec
 import yaml
 
 from eventyard.control.duration import Duration, parse_duration
+from eventyard.control.storage_config import (
+    ArchiveSettings,
+    StorageConfigProblem,
+    WarehouseConfig,
+    check_storage,
+    default_warehouses,
+)
 from eventyard.destinations.base import DestinationDefinition
 from eventyard.destinations.registry import get_definition
 from eventyard.errors import ConfigError
 
 __all__ = [
     "ActionConfig",
+    "ArchiveSettings",
     "Config",
     "DeliverySettings",
     "DestinationConfig",
@@ -29,6 +37,7 @@ __all__ = [
     "PipelineSettings",
     "ServerSettings",
     "SourceConfig",
+    "WarehouseConfig",
     "decode_settings",
     "load_config",
     "parse_config",
@@ -128,6 +137,9 @@ class Config(_Strict):
     pipeline: PipelineSettings = msgspec.field(default_factory=PipelineSettings)
     sources: list[SourceConfig] = []
     destinations: list[DestinationConfig] = []
+    archive: ArchiveSettings = msgspec.field(default_factory=ArchiveSettings)
+    warehouses: list[WarehouseConfig] = msgspec.field(default_factory=default_warehouses)
+    """Default: one embedded DuckDB; an explicit `warehouses: []` turns it off."""
 
     def source_by_key(self) -> dict[str, SourceConfig]:
         return {source.write_key: source for source in self.sources}
@@ -343,6 +355,10 @@ def parse_config(text: str, where: str = "eventyard.yaml") -> Config:
         raise _fail(where, root, path, message) from None
     _check_server(config, where, root)
     _check_references(config, where, root)
+    try:
+        check_storage(config.archive, config.warehouses, [s.name for s in config.sources])
+    except StorageConfigProblem as problem:
+        raise _fail(where, root, problem.path, problem.message) from None
     _parse_settings(config, where, root)
     return config
 

@@ -45,8 +45,10 @@ def _connect(warehouse: Path, wait: float) -> duckdb.DuckDBPyConnection:
             time.sleep(0.1)
 
 
-def _attach_archive(con: duckdb.DuckDBPyConnection, root: str) -> None:
-    store = open_store(root)
+def _attach_archive(
+    con: duckdb.DuckDBPyConnection, root: str, storage_options: dict[str, Any] | None = None
+) -> None:
+    store = open_store(root, **(storage_options or {}))
     if not store.local:
         con.register_filesystem(store.fs)
     con.execute("ATTACH ':memory:' AS archive")
@@ -70,9 +72,12 @@ def run_query(
     *,
     archive: str | None = None,
     wait: float = 10.0,
+    warehouse: str | Path | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """(column names, rows) of one read-only SQL statement. `archive` defaults to
-    `<data_dir>/archive`; the warehouse is `<data_dir>/warehouse.duckdb`."""
+    `<data_dir>/archive`, `warehouse` to `<data_dir>/warehouse.duckdb`; `storage_options`
+    go to fsspec for an archive on S3 and friends."""
     data_dir = Path(data_dir)
     checker = duckdb.connect()
     try:
@@ -88,10 +93,10 @@ def run_query(
             f"eventyard query is read-only: {statements[0].type.name} statements are refused; "
             "use SELECT (or EXPLAIN/DESCRIBE/SHOW)"
         )
-    con = _connect(data_dir / "warehouse.duckdb", wait)
+    con = _connect(Path(warehouse) if warehouse else data_dir / "warehouse.duckdb", wait)
     try:
         root = archive if archive is not None else str(data_dir / "archive")
-        _attach_archive(con, root)
+        _attach_archive(con, root, storage_options)
         cursor = con.execute(sql)
         columns = [d[0] for d in cursor.description or []]
         return columns, cursor.fetchall()

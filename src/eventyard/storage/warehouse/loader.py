@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -40,13 +41,18 @@ class WarehouseLoader:
         consumer: str | None = None,
         interval: float = 30.0,
         batch_size: int = 20_000,
+        sources: frozenset[str] | None = None,
     ) -> None:
         self.log = log
         self.target = target
         self.consumer = consumer or f"warehouse:{target.name}"
         self.interval = interval
         self.batch_size = batch_size
+        self.sources = sources
+        """Only these sources are loaded (the others' records are passed over); None: all."""
         self.last_stats: dict[str, LoadStats] = {}
+        self.last_load_at: float | None = None
+        """Unix time of the last load that committed (whatever it covered)."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Load every `interval` seconds (at once again while a backlog remains)."""
@@ -78,6 +84,7 @@ class WarehouseLoader:
         self.last_stats = await asyncio.to_thread(self._load, records)
         for batch in batches:
             await self.log.commit(self.consumer, batch[0].partition, batch[-1].offset)
+        self.last_load_at = time.time()
         return len(records)
 
     def _load(self, records: Sequence[LogRecord]) -> dict[str, LoadStats]:
@@ -85,6 +92,8 @@ class WarehouseLoader:
         now = datetime.now(UTC)
         by_schema: dict[str, list[tuple[str, Row]]] = {}
         for record in records:
+            if self.sources is not None and record.source not in self.sources:
+                continue
             message: dict[str, Any] = decode(record)
             rows = flatten(message, now)
             if rows:
