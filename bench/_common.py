@@ -196,12 +196,21 @@ def eventyard_executable() -> str:
     return found
 
 
-def write_config(path: Path, destinations: Sequence[dict[str, Any]] = ()) -> None:
-    """One `web` source with the bench write key; JSON is valid YAML, so no YAML writer needed."""
-    config = {
+def write_config(
+    path: Path, destinations: Sequence[dict[str, Any]] = (), *, storage: bool = True
+) -> None:
+    """One `web` source with the bench write key; JSON is valid YAML, so no YAML writer needed.
+
+    `storage=False` turns the archive and the embedded warehouse off (both are on by default),
+    to measure the ingest path alone.
+    """
+    config: dict[str, Any] = {
         "sources": [{"name": "web", "write_key": WRITE_KEY}],
         "destinations": list(destinations),
     }
+    if not storage:
+        config["archive"] = {"enabled": False}
+        config["warehouses"] = []
     path.write_bytes(orjson.dumps(config, option=orjson.OPT_INDENT_2))
 
 
