@@ -8,36 +8,19 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from segment.analytics.client import Client
 
-from e2e.conftest import WRITE_KEY, wait_until
+from e2e.conftest import wait_until
+from e2e.destination_case import config, track, wait_for_destination
 from e2e.server_process import ServerProcess
 from fakes.amplitude import AmplitudeFake, Answer
 
 
 def _config(fake: AmplitudeFake) -> str:
-    return f"""
-sources:
-  - name: web
-    write_key: {WRITE_KEY}
-destinations:
-  - name: amplitude
-    type: amplitude
-    sources: [web]
-    settings:
-      api_key: {fake.api_key}
-      api_host: {fake.url}
-    delivery:
-      backoff_initial: 50ms
-      backoff_max: 500ms
-"""
+    return config("amplitude", "amplitude", {"api_key": fake.api_key, "api_host": fake.url})
 
 
 def _track(url: str, user_id: str, event: str) -> dict[str, Any]:
-    client = Client(WRITE_KEY, host=url, sync_mode=True, max_retries=1)
-    ok, message = client.track(user_id, event, {"plan": "pro"})
-    assert ok
-    return dict(message)
+    return track(url, user_id, event, {"plan": "pro"})
 
 
 def _ingested(fake: AmplitudeFake) -> set[str]:
@@ -72,13 +55,7 @@ async def test_amplitude_first_time_after_throttle_and_dead_letter(
         invalid = {"code": 400, "events_with_invalid_fields": {"event_properties": [0]}}
         fake.script([_answer(400, invalid)])
         rejected = await asyncio.to_thread(_track, server.url, "user-0003", "Signed Up")
-
-        def dead() -> int:
-            destinations = server.status()["destinations"]
-            assert isinstance(destinations, list)
-            return int(destinations[0]["dead"])
-
-        await wait_until(lambda: dead() == 1, 10, "one dead letter")
+        await wait_for_destination(server, lambda d: d["dead"] == 1, timeout=10)
         assert rejected["messageId"] not in _ingested(fake)
         assert len(fake.events) == 2
         assert server.stop() == 0

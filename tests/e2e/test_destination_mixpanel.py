@@ -7,37 +7,19 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from segment.analytics.client import Client
-
-from e2e.conftest import WRITE_KEY, wait_until
+from e2e.conftest import wait_until
+from e2e.destination_case import config, track, wait_for_destination
 from e2e.server_process import ServerProcess
 from fakes.mixpanel import Answer, MixpanelFake
 
 
 def _config(fake: MixpanelFake) -> str:
-    return f"""
-sources:
-  - name: web
-    write_key: {WRITE_KEY}
-destinations:
-  - name: mixpanel
-    type: mixpanel
-    sources: [web]
-    settings:
-      project_token: {fake.token}
-      api_secret: {fake.api_secret}
-      endpoint: {fake.url}
-    delivery:
-      backoff_initial: 50ms
-      backoff_max: 500ms
-"""
+    settings = {"project_token": fake.token, "api_secret": fake.api_secret, "endpoint": fake.url}
+    return config("mixpanel", "mixpanel", settings)
 
 
 def _track(url: str, user_id: str, event: str) -> dict[str, Any]:
-    client = Client(WRITE_KEY, host=url, sync_mode=True, max_retries=1)
-    ok, message = client.track(user_id, event, {"plan": "pro"})
-    assert ok
-    return dict(message)
+    return track(url, user_id, event, {"plan": "pro"})
 
 
 def _ingested(fake: MixpanelFake) -> set[str]:
@@ -65,13 +47,7 @@ async def test_mixpanel_first_time_after_retry_and_dead_letter(
 
         # Mixpanel refuses placeholder distinct_ids such as "anonymous" for good
         rejected = await asyncio.to_thread(_track, server.url, "anonymous", "Signed Up")
-
-        def dead() -> int:
-            destinations = server.status()["destinations"]
-            assert isinstance(destinations, list)
-            return int(destinations[0]["dead"])
-
-        await wait_until(lambda: dead() == 1, 10, "one dead letter")
+        await wait_for_destination(server, lambda d: d["dead"] == 1, timeout=10)
         assert rejected["messageId"] not in _ingested(fake)
         assert len(fake.events) == 2
         assert server.stop() == 0

@@ -14,7 +14,7 @@ import orjson
 import pytest
 from segment.analytics.client import Client
 
-from e2e.conftest import WRITE_KEY
+from e2e.destination_case import config, one_track, send, wait_for_destination
 from e2e.server_process import ServerProcess
 from fakes.posthog_api import PostHogFake
 from fakes.webhook_receiver import Answer
@@ -22,23 +22,8 @@ from fakes.webhook_receiver import Answer
 KEY = "phc_e2e"
 
 
-def config(host: str) -> str:
-    return f"""
-sources:
-  - name: web
-    write_key: {WRITE_KEY}
-destinations:
-  - name: posthog
-    type: posthog
-    sources: [web]
-    settings:
-      api_key: {KEY}
-      host: {host}
-      batch_wait_ms: 20
-    delivery:
-      backoff_initial: 50ms
-      backoff_max: 500ms
-"""
+def _config(host: str) -> str:
+    return config("posthog", "posthog", {"api_key": KEY, "host": host, "batch_wait_ms": 20})
 
 
 @pytest.fixture
@@ -47,33 +32,10 @@ async def posthog() -> AsyncIterator[PostHogFake]:
         yield fake
 
 
-def _send(url: str, calls: Callable[[Client], list[tuple[bool, dict[str, Any]]]]) -> list[str]:
-    client = Client(WRITE_KEY, host=url, sync_mode=True, max_retries=1)
-    sent = calls(client)
-    assert all(ok for ok, _ in sent)
-    return [message["messageId"] for _, message in sent]
-
-
-def _one_track(client: Client) -> list[tuple[bool, dict[str, Any]]]:
-    return [client.track("u1", "Order Completed", {"revenue": 42.5})]
-
-
-async def _destination(server: ServerProcess, until: Callable[[dict[str, Any]], bool]) -> Any:
-    async with asyncio.timeout(15):
-        while True:
-            status = await asyncio.to_thread(server.status)
-            destinations = status["destinations"]
-            assert isinstance(destinations, list) and len(destinations) == 1
-            destination: dict[str, Any] = destinations[0]
-            if until(destination):
-                return destination
-            await asyncio.sleep(0.05)
-
-
 async def test_every_action_arrives_the_first_time(
     posthog: PostHogFake, start_server: Callable[[str], ServerProcess]
 ) -> None:
-    server = await asyncio.to_thread(start_server, config(posthog.url))
+    server = await asyncio.to_thread(start_server, _config(posthog.url))
 
     def calls(client: Client) -> list[tuple[bool, dict[str, Any]]]:
         return [
@@ -83,7 +45,7 @@ async def test_every_action_arrives_the_first_time(
             client.group("u1", "g-7", {"name": "Acme"}),
         ]
 
-    ids = await asyncio.to_thread(_send, server.url, calls)
+    ids = await asyncio.to_thread(send, server.url, calls)
     events = await posthog.wait_for_events(4, timeout=15)
     by_name = {event["event"]: event for event in events}
     assert set(by_name) == {"$identify", "Order Completed", "$pageview", "$groupidentify"}
@@ -95,7 +57,7 @@ async def test_every_action_arrives_the_first_time(
     assert by_name["$pageview"]["properties"]["$current_url"] == "https://example.com/docs"
     assert by_name["$groupidentify"]["properties"]["$group_key"] == "g-7"
     assert all(orjson.loads(r.body)["api_key"] == KEY for r in posthog.requests)
-    done = await _destination(server, lambda d: d["delivered"] == 4)
+    done = await wait_for_destination(server, lambda d: d["delivered"] == 4)
     assert done["dead"] == 0
 
 
@@ -103,12 +65,12 @@ async def test_a_503_is_retried_and_the_event_arrives(
     posthog: PostHogFake, start_server: Callable[[str], ServerProcess]
 ) -> None:
     posthog.fail_next(Answer(503, {}, b"unavailable"))
-    server = await asyncio.to_thread(start_server, config(posthog.url))
-    (message_id,) = await asyncio.to_thread(_send, server.url, _one_track)
+    server = await asyncio.to_thread(start_server, _config(posthog.url))
+    (message_id,) = await asyncio.to_thread(send, server.url, one_track)
     (event,) = await posthog.wait_for_events(1, timeout=15)
     assert event["uuid"] == message_id
     assert len(posthog.requests) == 2
-    done = await _destination(server, lambda d: d["delivered"] == 1)
+    done = await wait_for_destination(server, lambda d: d["delivered"] == 1)
     assert done["dead"] == 0
 
 
@@ -117,8 +79,8 @@ async def test_a_400_ends_in_dead_letters(
 ) -> None:
     refusal = {"type": "validation_error", "code": "invalid_payload", "detail": "bad event"}
     posthog.fail_next(Answer(400, {"Content-Type": "application/json"}, orjson.dumps(refusal)))
-    server = await asyncio.to_thread(start_server, config(posthog.url))
-    await asyncio.to_thread(_send, server.url, _one_track)
-    dead = await _destination(server, lambda d: d["dead"] == 1)
+    server = await asyncio.to_thread(start_server, _config(posthog.url))
+    await asyncio.to_thread(send, server.url, one_track)
+    dead = await wait_for_destination(server, lambda d: d["dead"] == 1)
     assert "bad event" in str(dead["last_error"])
     assert posthog.events == [] and len(posthog.requests) == 1

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from segment.analytics.client import Client
 
-from e2e.conftest import WRITE_KEY
+from e2e.destination_case import config, one_track, send, wait_for_destination
 from e2e.server_process import ServerProcess
 from fakes.segment_api import SegmentFake, error_answer
 from fakes.webhook_receiver import Answer
@@ -22,23 +22,9 @@ from fakes.webhook_receiver import Answer
 KEY = "wk_downstream"
 
 
-def config(endpoint: str) -> str:
-    return f"""
-sources:
-  - name: web
-    write_key: {WRITE_KEY}
-destinations:
-  - name: segment
-    type: segment
-    sources: [web]
-    settings:
-      write_key: {KEY}
-      endpoint: {endpoint}
-      batch_wait_ms: 20
-    delivery:
-      backoff_initial: 50ms
-      backoff_max: 500ms
-"""
+def _config(endpoint: str) -> str:
+    settings = {"write_key": KEY, "endpoint": endpoint, "batch_wait_ms": 20}
+    return config("segment", "segment", settings)
 
 
 @pytest.fixture
@@ -47,33 +33,10 @@ async def segment() -> AsyncIterator[SegmentFake]:
         yield fake
 
 
-def _send(url: str, calls: Callable[[Client], list[tuple[bool, dict[str, Any]]]]) -> list[str]:
-    client = Client(WRITE_KEY, host=url, sync_mode=True, max_retries=1)
-    sent = calls(client)
-    assert all(ok for ok, _ in sent)
-    return [message["messageId"] for _, message in sent]
-
-
-def _one_track(client: Client) -> list[tuple[bool, dict[str, Any]]]:
-    return [client.track("u1", "Order Completed", {"revenue": 42.5})]
-
-
-async def _destination(server: ServerProcess, until: Callable[[dict[str, Any]], bool]) -> Any:
-    async with asyncio.timeout(15):
-        while True:
-            status = await asyncio.to_thread(server.status)
-            destinations = status["destinations"]
-            assert isinstance(destinations, list) and len(destinations) == 1
-            destination: dict[str, Any] = destinations[0]
-            if until(destination):
-                return destination
-            await asyncio.sleep(0.05)
-
-
 async def test_every_call_arrives_as_segment_json_the_first_time(
     segment: SegmentFake, start_server: Callable[[str], ServerProcess]
 ) -> None:
-    server = await asyncio.to_thread(start_server, config(segment.url))
+    server = await asyncio.to_thread(start_server, _config(segment.url))
 
     def calls(client: Client) -> list[tuple[bool, dict[str, Any]]]:
         return [
@@ -85,7 +48,7 @@ async def test_every_call_arrives_as_segment_json_the_first_time(
             client.alias("anon-9", "u1"),
         ]
 
-    ids = await asyncio.to_thread(_send, server.url, calls)
+    ids = await asyncio.to_thread(send, server.url, calls)
     events = await segment.wait_for_events(6, timeout=15)
     assert sorted(event["messageId"] for event in events) == sorted(ids)
     assert segment.dropped == []
@@ -97,7 +60,7 @@ async def test_every_call_arrives_as_segment_json_the_first_time(
         assert not {"receivedAt", "sentAt", "originalTimestamp"} & set(event)
     track = next(event for event in events if event["type"] == "track")
     assert (track["event"], track["properties"]) == ("Order Completed", {"revenue": 42.5})
-    done = await _destination(server, lambda d: d["delivered"] == 6)
+    done = await wait_for_destination(server, lambda d: d["delivered"] == 6)
     assert done["dead"] == 0
 
 
@@ -105,12 +68,12 @@ async def test_a_429_is_retried_and_the_event_arrives(
     segment: SegmentFake, start_server: Callable[[str], ServerProcess]
 ) -> None:
     segment.fail_next(Answer(429, {"Retry-After": "0"}, b'{"success":false}'))
-    server = await asyncio.to_thread(start_server, config(segment.url))
-    (message_id,) = await asyncio.to_thread(_send, server.url, _one_track)
+    server = await asyncio.to_thread(start_server, _config(segment.url))
+    (message_id,) = await asyncio.to_thread(send, server.url, one_track)
     (event,) = await segment.wait_for_events(1, timeout=15)
     assert event["messageId"] == message_id
     assert len(segment.requests) == 2
-    done = await _destination(server, lambda d: d["delivered"] == 1)
+    done = await wait_for_destination(server, lambda d: d["delivered"] == 1)
     assert done["dead"] == 0
 
 
@@ -118,8 +81,8 @@ async def test_a_400_ends_in_dead_letters(
     segment: SegmentFake, start_server: Callable[[str], ServerProcess]
 ) -> None:
     segment.fail_next(error_answer(400, "malformed JSON"))
-    server = await asyncio.to_thread(start_server, config(segment.url))
-    await asyncio.to_thread(_send, server.url, _one_track)
-    dead = await _destination(server, lambda d: d["dead"] == 1)
+    server = await asyncio.to_thread(start_server, _config(segment.url))
+    await asyncio.to_thread(send, server.url, one_track)
+    dead = await wait_for_destination(server, lambda d: d["dead"] == 1)
     assert "malformed JSON" in str(dead["last_error"])
     assert segment.events == [] and len(segment.requests) == 1

@@ -24,7 +24,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from fakes.webhook_receiver import Answer, Received, WebhookReceiver
+from fakes.common import NOT_JSON, ScriptedApi, json_answer, json_body, media_type
+from fakes.webhook_receiver import Answer, Received
 
 __all__ = ["AmplitudeFake", "Answer"]
 
@@ -32,49 +33,22 @@ MAX_EVENTS = 2000
 LIMITS = {"/2/httpapi": 1_000_000, "/batch": 20_000_000}
 
 
-def _json(status: int, body: Any) -> Answer:
-    return Answer(status, {"Content-Type": "application/json"}, orjson.dumps(body))
-
-
 def _text(status: int, text: str) -> Answer:
     return Answer(status, {"Content-Type": "text/plain"}, text.encode())
 
 
-class AmplitudeFake:
+class AmplitudeFake(ScriptedApi):
     """Records what Amplitude would have stored: `events` and `identifications`."""
 
     def __init__(self, api_key: str = "amp-key-1234", secret_key: str = "amp-secret") -> None:
+        super().__init__()
         self.api_key, self.secret_key = api_key, secret_key
-        self.receiver = WebhookReceiver()
-        self.receiver.on_request = self._answer
         self.events: list[dict[str, Any]] = []
         self.identifications: list[dict[str, Any]] = []
         self.throttled_users: set[str] = set()
         self._insert_ids: set[tuple[str, str]] = set()
-        self._script: list[Answer] = []
 
-    async def __aenter__(self) -> AmplitudeFake:
-        await self.receiver.up()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.receiver.down()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.receiver.port}"
-
-    @property
-    def requests(self) -> list[Received]:
-        return self.receiver.requests
-
-    def script(self, answers: list[Answer]) -> None:
-        """Answer the next requests with these (e.g. a 503), then check requests as usual."""
-        self._script = list(answers)
-
-    def _answer(self, request: Received) -> Answer:
-        if self._script:
-            return self._script.pop(0)
+    def _check(self, request: Received) -> Answer:
         path = urlsplit(request.path).path
         if path == "/api/2/usersearch" and request.method == "GET":
             return self._usersearch(request)
@@ -90,40 +64,39 @@ class AmplitudeFake:
         header = request.headers.get("authorization", "")
         expected = base64.b64encode(f"{self.api_key}:{self.secret_key}".encode()).decode()
         if header != f"Basic {expected}":
-            return _json(401, {"error": "Invalid credentials"})
-        return _json(200, {"matches": [], "type": "nomatch"})
+            return json_answer(401, {"error": "Invalid credentials"})
+        return json_answer(200, {"matches": [], "type": "nomatch"})
 
     def _events(self, request: Received, max_bytes: int) -> Answer:
-        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-            return _json(400, {"code": 400, "error": "Content-Type must be application/json"})
+        if media_type(request) != "application/json":
+            return json_answer(400, {"code": 400, "error": "Content-Type must be application/json"})
         if len(request.body) > max_bytes:
-            return _json(413, {"code": 413, "error": "Payload too large"})
-        try:
-            body = orjson.loads(request.body)
-        except orjson.JSONDecodeError:
-            return _json(400, {"code": 400, "error": "Invalid JSON request body"})
+            return json_answer(413, {"code": 413, "error": "Payload too large"})
+        body = json_body(request)
+        if body is NOT_JSON:
+            return json_answer(400, {"code": 400, "error": "Invalid JSON request body"})
         for field in ("api_key", "events"):
             if not isinstance(body, dict) or field not in body:
                 missing = {"error": "Request missing required field", "missing_field": field}
-                return _json(400, {"code": 400, **missing})
+                return json_answer(400, {"code": 400, **missing})
         if body["api_key"] != self.api_key:
-            return _json(400, {"code": 400, "error": f"Invalid API key: {body['api_key']}"})
+            return json_answer(400, {"code": 400, "error": f"Invalid API key: {body['api_key']}"})
         events = body["events"]
         if not isinstance(events, list):
-            return _json(400, {"code": 400, "error": "'events' must be an array"})
+            return json_answer(400, {"code": 400, "error": "'events' must be an array"})
         if len(events) > MAX_EVENTS:
-            return _json(413, {"code": 413, "error": "Payload too large"})
+            return json_answer(413, {"code": 413, "error": "Payload too large"})
         min_length = (body.get("options") or {}).get("min_id_length", 5)
         problems = _problems(events, min_length)
         if problems:
-            return _json(400, {"code": 400, "error": "Invalid events", **problems})
+            return json_answer(400, {"code": 400, "error": "Invalid events", **problems})
         return self._throttled(events) or self._ingest(events, len(request.body))
 
     def _throttled(self, events: list[dict[str, Any]]) -> Answer | None:
         throttled = [i for i, e in enumerate(events) if e.get("user_id") in self.throttled_users]
         if not throttled:
             return None
-        return _json(
+        return json_answer(
             429,
             {
                 "code": 429,
@@ -141,7 +114,7 @@ class AmplitudeFake:
             if not key[1] or key not in self._insert_ids:
                 self._insert_ids.add(key)
                 self.events.append(event)
-        return _json(
+        return json_answer(
             200,
             {
                 "code": 200,
@@ -152,9 +125,7 @@ class AmplitudeFake:
         )
 
     def _identify(self, request: Received) -> Answer:
-        if request.headers.get("content-type", "").split(";")[0] != (
-            "application/x-www-form-urlencoded"
-        ):
+        if media_type(request) != "application/x-www-form-urlencoded":
             return _text(400, "expected a form-encoded body")
         form = {k: v[-1] for k, v in parse_qs(request.body.decode("utf-8")).items()}
         if form.get("api_key") != self.api_key:
@@ -173,7 +144,7 @@ class AmplitudeFake:
             if not isinstance(item.get("user_properties", {}), dict):
                 return _text(400, "user_properties must be an object")
             if item.get("user_id") in self.throttled_users:
-                return _json(429, {"code": 429, "throttled_users": {item["user_id"]: 31}})
+                return json_answer(429, {"code": 429, "throttled_users": {item["user_id"]: 31}})
         self.identifications.extend(items)
         return _text(200, "success")
 

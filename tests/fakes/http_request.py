@@ -10,10 +10,11 @@ its checks run first). It behaves like a typical JSON receiver:
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any
 
 import orjson
 
+from fakes.common import NOT_JSON, json_body, media_type
 from fakes.webhook_receiver import Answer, Received, WebhookReceiver
 
 __all__ = ["JsonEndpoint"]
@@ -35,13 +36,9 @@ class JsonEndpoint(WebhookReceiver):
         self.respond(200, dict(_JSON), b'{"ok":true}')
         self.on_request = self._check
 
-    async def __aenter__(self) -> Self:
-        await self.up()
-        return self
-
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.base_url
 
     def _check(self, request: Received) -> Answer | None:
         if self.token and request.headers.get("authorization") != f"Bearer {self.token}":
@@ -49,11 +46,9 @@ class JsonEndpoint(WebhookReceiver):
         if request.body:
             if len(request.body) > self.max_bytes:
                 return _error(413, f"body over {self.max_bytes} bytes")
-            if request.headers.get("content-type", "").split(";")[0] != "application/json":
+            if media_type(request) != "application/json":
                 return _error(415, "Content-Type must be application/json")
-            try:
-                orjson.loads(request.body)
-            except orjson.JSONDecodeError:
+            if json_body(request) is NOT_JSON:
                 return _error(400, "body is not valid JSON")
         return None
 

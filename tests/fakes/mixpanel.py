@@ -24,7 +24,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from fakes.webhook_receiver import Answer, Received, WebhookReceiver
+from fakes.common import ScriptedApi, json_answer, media_type
+from fakes.webhook_receiver import Answer, Received
 
 __all__ = ["Answer", "MixpanelFake"]
 
@@ -38,11 +39,7 @@ _PLACEHOLDERS = {
 _OPERATIONS = ("$set", "$set_once", "$add", "$union", "$append", "$remove", "$unset", "$delete")
 
 
-def _json(status: int, body: Any) -> Answer:
-    return Answer(status, {"Content-Type": "application/json"}, orjson.dumps(body))
-
-
-class MixpanelFake:
+class MixpanelFake(ScriptedApi):
     """Records what Mixpanel would have stored: events, tracked events, profiles, groups."""
 
     def __init__(
@@ -52,49 +49,26 @@ class MixpanelFake:
         service_account: tuple[str, str] = ("sa.user", "sa-pass"),
         project_id: str = "4242",
     ) -> None:
+        super().__init__()
         self.token, self.api_secret = token, api_secret
         self.service_account, self.project_id = service_account, project_id
-        self.receiver = WebhookReceiver()
-        self.receiver.on_request = self._answer
         self.events: list[dict[str, Any]] = []
         self.tracked: list[dict[str, Any]] = []
         self.profiles: dict[str, dict[str, Any]] = {}
         self.groups: dict[tuple[str, str], dict[str, Any]] = {}
         self._seen: set[tuple[Any, ...]] = set()
-        self._script: list[Answer] = []
 
-    async def __aenter__(self) -> MixpanelFake:
-        await self.receiver.up()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.receiver.down()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.receiver.port}"
-
-    @property
-    def requests(self) -> list[Received]:
-        return self.receiver.requests
-
-    def script(self, answers: list[Answer]) -> None:
-        """Answer the next requests with these (e.g. a 503), then check requests as usual."""
-        self._script = list(answers)
-
-    def _answer(self, request: Received) -> Answer:
-        if self._script:
-            return self._script.pop(0)
+    def _check(self, request: Received) -> Answer:
         parts = urlsplit(request.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         if request.method != "POST":
-            return _json(405, {"error": "method not allowed", "status": 0})
+            return json_answer(405, {"error": "method not allowed", "status": 0})
         route = {"/import": self._import, "/track": self._track}.get(parts.path)
         if route is not None:
             return route(request, query)
         if parts.path in ("/engage", "/groups"):
             return self._profiles(request, query, parts.path == "/groups")
-        return _json(404, {"error": f"no such endpoint {parts.path}", "status": 0})
+        return json_answer(404, {"error": f"no such endpoint {parts.path}", "status": 0})
 
     # /import ---------------------------------------------------------------------------
 
@@ -111,7 +85,7 @@ class MixpanelFake:
 
     def _import(self, request: Received, query: dict[str, str]) -> Answer:
         if not self._authorized(request, query):
-            return _json(401, {"code": 401, "error": "Invalid credentials", "status": 0})
+            return json_answer(401, {"code": 401, "error": "Invalid credentials", "status": 0})
         events = _parse_import(request)
         if isinstance(events, Answer):
             return events
@@ -134,7 +108,7 @@ class MixpanelFake:
                 self.events.append(event)
             imported += 1
         if failed and query.get("strict") == "1":
-            return _json(
+            return json_answer(
                 400,
                 {
                     "code": 400,
@@ -144,12 +118,12 @@ class MixpanelFake:
                     "status": "Bad Request",
                 },
             )
-        return _json(200, {"code": 200, "num_records_imported": imported, "status": "OK"})
+        return json_answer(200, {"code": 200, "num_records_imported": imported, "status": "OK"})
 
     # /track, /engage, /groups ----------------------------------------------------------
 
     def _items(self, request: Received) -> list[Any] | None:
-        kind = request.headers.get("content-type", "").split(";")[0].strip()
+        kind = media_type(request)
         try:
             if kind == "application/x-www-form-urlencoded":
                 form = parse_qs(request.body.decode("utf-8"))
@@ -164,7 +138,7 @@ class MixpanelFake:
 
     def _verdict(self, query: dict[str, str], error: str | None) -> Answer:
         if query.get("verbose") == "1":
-            return _json(200, {"status": 0 if error else 1, "error": error})
+            return json_answer(200, {"status": 0 if error else 1, "error": error})
         return Answer(200, {"Content-Type": "text/plain"}, b"0" if error else b"1")
 
     def _track(self, request: Received, query: dict[str, str]) -> Answer:
@@ -221,25 +195,25 @@ class MixpanelFake:
 
 def _parse_import(request: Received) -> list[Any] | Answer:
     """The events of an /import body, or the answer refusing it."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    kind = media_type(request)
     if kind not in ("application/json", "application/x-ndjson"):
-        return _json(400, {"code": 400, "error": f"unsupported Content-Type {kind!r}"})
+        return json_answer(400, {"code": 400, "error": f"unsupported Content-Type {kind!r}"})
     body = request.body
     if request.headers.get("content-encoding") == "gzip":
         body = gzip.decompress(body)
     if len(body) > MAX_BYTES:
-        return _json(413, {"code": 413, "error": "request exceeds 10 MB", "status": 0})
+        return json_answer(413, {"code": 413, "error": "request exceeds 10 MB", "status": 0})
     try:
         if kind == "application/json":
             events = orjson.loads(body)
         else:
             events = [orjson.loads(line) for line in body.splitlines() if line.strip()]
     except orjson.JSONDecodeError:
-        return _json(400, {"code": 400, "error": "unable to parse JSON body", "status": 0})
+        return json_answer(400, {"code": 400, "error": "unable to parse JSON body", "status": 0})
     if not isinstance(events, list):
         events = [events]
     if len(events) > MAX_EVENTS:
-        return _json(413, {"code": 413, "error": "more than 2000 events", "status": 0})
+        return json_answer(413, {"code": 413, "error": "more than 2000 events", "status": 0})
     return events
 
 

@@ -10,24 +10,20 @@ a UUID. Answers like PostHog: 200 `{"status": 1}`, else `{"type", "code", "detai
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
-import orjson
-
-from fakes.webhook_receiver import Answer, Received, WebhookReceiver
+from fakes.common import JSON, NOT_JSON, EventsApi, json_answer, json_body, media_type
+from fakes.webhook_receiver import Answer, Received
 
 __all__ = ["MAX_BODY", "PostHogFake", "error_answer"]
 
 MAX_BODY = 20_000_000
-_JSON = {"Content-Type": "application/json"}
-_OK = Answer(200, _JSON, b'{"status":1}')
+_OK = Answer(200, JSON, b'{"status":1}')
 
 
 def error_answer(status: int, kind: str, code: str, detail: str) -> Answer:
-    body = orjson.dumps({"type": kind, "code": code, "detail": detail, "attr": None})
-    return Answer(status, _JSON, body)
+    return json_answer(status, {"type": kind, "code": code, "detail": detail, "attr": None})
 
 
 _BAD_KEY = error_answer(
@@ -61,45 +57,12 @@ def _event_problem(event: Any) -> str | None:
     return None
 
 
-class PostHogFake:
+class PostHogFake(EventsApi):
     """`async with PostHogFake() as posthog:`; `posthog.url` is the host to configure."""
 
     def __init__(self, api_keys: tuple[str, ...] = ("phc_test",)) -> None:
+        super().__init__()
         self.api_keys = set(api_keys)
-        self.receiver = WebhookReceiver()
-        self.receiver.on_request = self._answer
-        self.events: list[dict[str, Any]] = []
-        """Accepted events, in arrival order, as PostHog would store them."""
-        self.bodies: list[dict[str, Any]] = []
-        """Accepted request bodies, parsed."""
-        self._failures: list[Answer | None] = []
-        self._grew = asyncio.Event()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.receiver.port}"
-
-    @property
-    def requests(self) -> list[Received]:
-        return self.receiver.requests
-
-    async def __aenter__(self) -> PostHogFake:
-        await self.receiver.up()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.receiver.down()
-
-    def fail_next(self, *answers: Answer | None) -> None:
-        """Answer the next valid requests with these (None: accept), then accept again."""
-        self._failures.extend(answers)
-
-    async def wait_for_events(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
-        async with asyncio.timeout(timeout):
-            while len(self.events) < count:
-                self._grew.clear()
-                await self._grew.wait()
-        return self.events
 
     def _answer(self, request: Received) -> Answer:
         path = request.path.split("?", 1)[0]
@@ -109,19 +72,19 @@ class PostHogFake:
         if body.get("api_key") not in self.api_keys:
             return _BAD_KEY
         if path == "/flags/":
-            return Answer(200, _JSON, b'{"flags":{},"errorsWhileComputingFlags":false}')
+            return Answer(200, JSON, b'{"flags":{},"errorsWhileComputingFlags":false}')
         events = body.get("batch") if path == "/batch/" else [body]
         if not isinstance(events, list):
             return _invalid("batch must be a list of events")
         for event in events:
             if problem := _event_problem(event):
                 return _invalid(problem)
-        if self._failures and (failure := self._failures.pop(0)) is not None:
+        if failure := self._failure():
             return failure
         self.bodies.append(body)
         for event in events:
             self.events.append({k: v for k, v in event.items() if k != "api_key"})
-        self._grew.set()
+        self._grown()
         return _OK
 
 
@@ -133,11 +96,10 @@ def _parse(request: Received, path: str) -> dict[str, Any] | Answer:
         return error_answer(404, "validation_error", "not_found", f"no route {path}")
     if len(request.body) > MAX_BODY:
         return error_answer(413, "validation_error", "payload_too_large", "over 20 MB")
-    if request.headers.get("content-type", "").split(";")[0] != "application/json":
+    if media_type(request) != "application/json":
         return _invalid("Content-Type must be application/json")
-    try:
-        body = orjson.loads(request.body)
-    except orjson.JSONDecodeError:
+    body = json_body(request)
+    if body is NOT_JSON:
         return _invalid("malformed JSON")
     if not isinstance(body, dict):
         return _invalid("the body must be a JSON object")

@@ -10,27 +10,25 @@ beyond 2,500 per batch): those land in `dropped`, the rest in `events`. The CDN'
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 from typing import Any
 
 import orjson
 
-from fakes.webhook_receiver import Answer, Received, WebhookReceiver
+from fakes.common import JSON, NOT_JSON, EventsApi, json_answer, json_body, media_type
+from fakes.webhook_receiver import Answer, Received
 
 __all__ = ["MAX_BATCH_BYTES", "MAX_EVENT_BYTES", "SegmentFake", "error_answer"]
 
 MAX_BATCH_BYTES = 500_000
 MAX_EVENT_BYTES = 32_768
 MAX_EVENTS = 2500
-_JSON = {"Content-Type": "application/json"}
-_OK = Answer(200, _JSON, b'{"success":true}')
+_OK = Answer(200, JSON, b'{"success":true}')
 
 
 def error_answer(status: int, message: str, code: str = "invalid_request") -> Answer:
-    body = orjson.dumps({"success": False, "message": message, "code": code})
-    return Answer(status, _JSON, body)
+    return json_answer(status, {"success": False, "message": message, "code": code})
 
 
 def _basic_user(header: str) -> str | None:
@@ -44,52 +42,21 @@ def _basic_user(header: str) -> str | None:
     return decoded.partition(":")[0]
 
 
-class SegmentFake:
+class SegmentFake(EventsApi):
     """`async with SegmentFake() as segment:`; `segment.url` is the endpoint (and CDN)."""
 
     def __init__(self, write_keys: tuple[str, ...] = ("wk_test",)) -> None:
+        super().__init__()
         self.write_keys = set(write_keys)
-        self.receiver = WebhookReceiver()
-        self.receiver.on_request = self._answer
-        self.events: list[dict[str, Any]] = []
         self.dropped: list[tuple[str, dict[str, Any]]] = []
         """(reason, event) for events Segment would accept with 200 but throw away."""
-        self.bodies: list[dict[str, Any]] = []
-        self._failures: list[Answer | None] = []
-        self._grew = asyncio.Event()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.receiver.port}"
-
-    @property
-    def requests(self) -> list[Received]:
-        return self.receiver.requests
-
-    async def __aenter__(self) -> SegmentFake:
-        await self.receiver.up()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.receiver.down()
-
-    def fail_next(self, *answers: Answer | None) -> None:
-        """Answer the next valid batches with these (None: accept), then accept again."""
-        self._failures.extend(answers)
-
-    async def wait_for_events(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
-        async with asyncio.timeout(timeout):
-            while len(self.events) < count:
-                self._grew.clear()
-                await self._grew.wait()
-        return self.events
 
     def _answer(self, request: Received) -> Answer:
         path = request.path.split("?", 1)[0]
         if request.method == "GET" and path.startswith("/v1/projects/"):
             key = path.removeprefix("/v1/projects/").removesuffix("/settings")
             if key in self.write_keys:
-                return Answer(200, _JSON, b'{"integrations":{"Segment.io":{}}}')
+                return Answer(200, JSON, b'{"integrations":{"Segment.io":{}}}')
             return Answer(404, {"Content-Type": "text/plain"}, b"Not Found")
         body = _parse(request, path)
         if isinstance(body, Answer):
@@ -97,12 +64,12 @@ class SegmentFake:
         user = _basic_user(request.headers.get("authorization", "")) or body.get("writeKey")
         if user not in self.write_keys:
             return error_answer(401, "invalid write key", "invalid_write_key")
-        if self._failures and (failure := self._failures.pop(0)) is not None:
+        if failure := self._failure():
             return failure
         self.bodies.append(body)
         for position, event in enumerate(body["batch"]):
             self._take(position, event)
-        self._grew.set()
+        self._grown()
         return _OK
 
     def _take(self, position: int, event: Any) -> None:
@@ -122,11 +89,10 @@ def _parse(request: Received, path: str) -> dict[str, Any] | Answer:
         return error_answer(404, f"no route {request.method} {path}", "not_found")
     if len(request.body) > MAX_BATCH_BYTES:
         return error_answer(400, "request entity too large", "payload_too_large")
-    if request.headers.get("content-type", "").split(";")[0] != "application/json":
+    if media_type(request) != "application/json":
         return error_answer(400, "Content-Type must be application/json")
-    try:
-        body = orjson.loads(request.body)
-    except orjson.JSONDecodeError:
+    body = json_body(request)
+    if body is NOT_JSON:
         return error_answer(400, "malformed JSON")
     if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
         return error_answer(400, "the body must be an object with a batch list")

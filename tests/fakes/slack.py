@@ -16,10 +16,11 @@ Scripted answers (`script`) apply only to requests that pass these checks.
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any
 
 import orjson
 
+from fakes.common import json_body, media_type
 from fakes.webhook_receiver import Answer, Received, WebhookReceiver
 
 __all__ = ["SlackWebhooks", "plain"]
@@ -45,13 +46,9 @@ class SlackWebhooks(WebhookReceiver):
         self._answer = plain(200, "ok")
         self.on_request = self._check
 
-    async def __aenter__(self) -> Self:
-        await self.up()
-        return self
-
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.base_url
 
     @property
     def hook_url(self) -> str:
@@ -71,13 +68,8 @@ class SlackWebhooks(WebhookReceiver):
             return plain(403, "invalid_token")
         if request.method != "POST":
             return plain(405, "invalid_payload")
-        if request.headers.get("content-type", "").split(";")[0] != "application/json":
-            return plain(400, "invalid_payload")
-        try:
-            body = orjson.loads(request.body)
-        except orjson.JSONDecodeError:
-            return plain(400, "invalid_payload")
-        if not isinstance(body, dict):
+        body = json_body(request)
+        if media_type(request) != "application/json" or not isinstance(body, dict):
             return plain(400, "invalid_payload")
         if not any(body.get(key) for key in ("text", "blocks", "attachments")):
             return plain(400, "no_text")

@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Self
 
 __all__ = ["Answer", "Received", "WebhookReceiver"]
 
@@ -50,10 +51,14 @@ class WebhookReceiver:
         self.on_request: Callable[[Received], Answer | None] | None = None
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
-    async def __aenter__(self) -> WebhookReceiver:
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/hook"
+
+    async def __aenter__(self) -> Self:
         await self.up()
         return self
 

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
+from fakes.common import fake_fixture
 from fakes.http_request import JsonEndpoint
 
 TOKEN = "t0k3n"
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[JsonEndpoint]:
-    async with JsonEndpoint(token=TOKEN) as endpoint:
-        yield endpoint
+api = fake_fixture("api", lambda: JsonEndpoint(token=TOKEN))

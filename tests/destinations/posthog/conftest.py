@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from eventyard.destinations.posthog import definition
 from eventyard.testing import DestinationHarness
+from fakes.common import fake_fixture
 from fakes.posthog_api import PostHogFake
 
 KEY = "phc_test"
 
 
-@pytest.fixture
-async def posthog() -> AsyncIterator[PostHogFake]:
-    async with PostHogFake(api_keys=(KEY,)) as fake:
-        yield fake
+posthog = fake_fixture("posthog", lambda: PostHogFake(api_keys=(KEY,)))
 
 
 @pytest.fixture

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from eventyard.destinations.segment import definition
 from eventyard.testing import DestinationHarness
+from fakes.common import fake_fixture
 from fakes.segment_api import SegmentFake
 
 KEY = "wk_test"
 
 
-@pytest.fixture
-async def segment() -> AsyncIterator[SegmentFake]:
-    async with SegmentFake(write_keys=(KEY,)) as fake:
-        yield fake
+segment = fake_fixture("segment", lambda: SegmentFake(write_keys=(KEY,)))
 
 
 @pytest.fixture

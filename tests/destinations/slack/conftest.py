@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
+from fakes.common import fake_fixture
 from fakes.slack import SlackWebhooks
 
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackWebhooks]:
-    async with SlackWebhooks() as fake:
-        yield fake
+slack = fake_fixture("slack", SlackWebhooks)

@@ -10,9 +10,9 @@ import orjson
 
 from eventyard.delivery.http import parse_retry_after
 from eventyard.destinations.amplitude.settings import AmplitudeSettings
-from eventyard.errors import TransientError
+from eventyard.errors import TerminalError, TransientError
 
-__all__ = ["THROTTLE_PAUSE", "epoch_ms", "id_problem", "json_body", "throttled"]
+__all__ = ["THROTTLE_PAUSE", "check_ids", "epoch_ms", "id_problem", "json_body", "throttled"]
 
 THROTTLE_PAUSE = 30.0
 """Amplitude's advice after a 429: stop sending for that user or device for 30 seconds."""
@@ -23,6 +23,13 @@ def epoch_ms(value: str) -> int:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return int(parsed.timestamp() * 1000)
+
+
+def check_ids(payload: dict[str, Any], settings: AmplitudeSettings) -> None:
+    """TerminalError when the payload's ids are ones Amplitude refuses (see id_problem)."""
+    problem = id_problem(payload, settings)
+    if problem:
+        raise TerminalError(problem)
 
 
 def id_problem(payload: dict[str, Any], settings: AmplitudeSettings) -> str | None:

@@ -13,10 +13,17 @@ import httpx
 import orjson
 
 from eventyard.delivery.http import raise_for_status
-from eventyard.destinations.amplitude.common import epoch_ms, id_problem, json_body, throttled
+from eventyard.destinations.amplitude.common import (
+    check_ids,
+    epoch_ms,
+    id_problem,
+    json_body,
+    throttled,
+)
 from eventyard.destinations.amplitude.event_fields import FIELDS
 from eventyard.destinations.amplitude.settings import AmplitudeSettings
 from eventyard.destinations.base import ActionDefinition, BatchLimits, BatchResult
+from eventyard.destinations.common import batch_result, split_by_size
 from eventyard.errors import DeliveryError, TerminalError, TransientError
 
 __all__ = ["BATCH_BYTES", "HTTPAPI_BYTES", "MAX_EVENTS", "log_event", "to_amplitude"]
@@ -51,17 +58,8 @@ def _limits(settings: AmplitudeSettings) -> BatchLimits:
     return BatchLimits(max_events=MAX_EVENTS, max_wait=1.0, max_bytes=size - _ENVELOPE)
 
 
-def _chunks(encoded: list[bytes], max_bytes: int) -> Iterator[list[int]]:
-    part: list[int] = []
-    size = 0
-    for i, item in enumerate(encoded):
-        if part and (len(part) >= MAX_EVENTS or size + len(item) + 1 > max_bytes):
-            yield part
-            part, size = [], 0
-        part.append(i)
-        size += len(item) + 1
-    if part:
-        yield part
+def _chunks(encoded: list[bytes], max_bytes: int) -> Iterator[range]:
+    return split_by_size([len(item) for item in encoded], max_bytes, MAX_EVENTS)
 
 
 def _rejected(body: dict[str, Any], count: int) -> list[DeliveryError | None] | None:
@@ -143,15 +141,13 @@ async def perform_batch(
             outcome = [error] * len(part)
         for j, result in zip(part, outcome, strict=True):
             results[valid[j]] = result
-    return None if all(r is None for r in results) else results
+    return batch_result(results)
 
 
 async def perform(
     client: httpx.AsyncClient, settings: AmplitudeSettings, payload: dict[str, Any]
 ) -> None:
-    problem = id_problem(payload, settings)
-    if problem:
-        raise TerminalError(problem)
+    check_ids(payload, settings)
     (error,) = await _send(client, settings, [orjson.dumps(to_amplitude(payload))])
     if error is not None:
         raise error

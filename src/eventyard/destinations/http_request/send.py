@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,8 +12,9 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from eventyard.delivery.http import from_http_error, raise_for_status
+from eventyard.delivery.http import raise_for_status
 from eventyard.destinations.base import ActionDefinition, BatchLimits, BatchResult
+from eventyard.destinations.common import batch_result, failure_of, path, split_by_size
 from eventyard.destinations.http_request.settings import HttpRequestSettings, header_problem
 from eventyard.errors import DeliveryError, TerminalError
 from eventyard.mapping.fields import FieldSpec
@@ -43,7 +43,7 @@ FIELDS = {
     "data": FieldSpec(
         "Data",
         "object",
-        default={"@path": "$."},
+        default=path("$."),
         description="The JSON body; by default the whole event.",
     ),
 }
@@ -113,23 +113,6 @@ async def perform(
     await _send(client, settings, _prepare(settings, payload))
 
 
-def _chunks(
-    items: list[tuple[int, bytes]], max_events: int, max_bytes: int
-) -> Iterator[list[tuple[int, bytes]]]:
-    """Split at `max_events` or when the JSON array would pass `max_bytes`."""
-    chunk: list[tuple[int, bytes]] = []
-    size = 2
-    for item in items:
-        extra = len(item[1]) + (1 if chunk else 0)
-        if chunk and (len(chunk) >= max_events or size + extra > max_bytes):
-            yield chunk
-            chunk, size, extra = [], 2, len(item[1])
-        chunk.append(item)
-        size += extra
-    if chunk:
-        yield chunk
-
-
 async def perform_batch(
     client: httpx.AsyncClient, settings: HttpRequestSettings, payloads: list[dict[str, Any]]
 ) -> BatchResult:
@@ -154,25 +137,20 @@ async def perform_batch(
             groups.setdefault(key, []).append((i, request.body or b"null"))
 
     async def deliver(indexes: list[int], request: _Request) -> None:
-        try:
-            await _send(client, settings, request)
-        except DeliveryError as error:
-            failed: DeliveryError = error
-        except httpx.HTTPError as error:
-            failed = from_http_error(error)
-        else:
-            return
+        failed = await failure_of(_send(client, settings, request))
         for i in indexes:
             results[i] = failed
 
     calls = [deliver([i], request) for i, request in singles]
     for key, items in groups.items():
-        for chunk in _chunks(items, settings.batch_size, settings.batch_max_bytes):
-            body = b"[" + b",".join(data for _, data in chunk) + b"]"
+        sizes = [len(data) for _, data in items]
+        # overhead 1: "[]" is 2 bytes, and n items need n - 1 commas, not n
+        for part in split_by_size(sizes, settings.batch_max_bytes, settings.batch_size, 1):
+            body = b"[" + b",".join(items[j][1] for j in part) + b"]"
             batch = _Request(key.url, key.method, key.headers, body)
-            calls.append(deliver([i for i, _ in chunk], batch))
+            calls.append(deliver([items[j][0] for j in part], batch))
     await asyncio.gather(*calls)
-    return None if all(r is None for r in results) else results
+    return batch_result(results)
 
 
 def batch_limits(settings: HttpRequestSettings) -> BatchLimits | None:

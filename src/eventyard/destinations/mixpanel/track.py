@@ -10,6 +10,7 @@ import orjson
 
 from eventyard.delivery.http import raise_for_status
 from eventyard.destinations.base import ActionDefinition, BatchLimits, BatchResult
+from eventyard.destinations.common import batch_result, split_by_size
 from eventyard.destinations.mixpanel.common import epoch_ms, insert_id
 from eventyard.destinations.mixpanel.settings import MixpanelSettings
 from eventyard.destinations.mixpanel.track_fields import FIELDS, RENAMED
@@ -43,14 +44,7 @@ def to_mixpanel(payload: dict[str, Any]) -> dict[str, Any]:
 
 def chunks(encoded: list[bytes]) -> Iterator[range]:
     """Index ranges of at most MAX_EVENTS events and MAX_BYTES of JSON array each."""
-    start, size = 0, 2
-    for i, item in enumerate(encoded):
-        if i > start and (i - start >= MAX_EVENTS or size + len(item) + 1 > MAX_BYTES):
-            yield range(start, i)
-            start, size = i, 2
-        size += len(item) + 1
-    if start < len(encoded):
-        yield range(start, len(encoded))
+    return split_by_size([len(item) for item in encoded], MAX_BYTES, MAX_EVENTS, 2)
 
 
 def _failures(response: httpx.Response, count: int) -> list[DeliveryError | None] | None:
@@ -105,7 +99,7 @@ async def perform_batch(
             results.extend(await _import(client, settings, body, len(part)))
         except DeliveryError as error:  # this chunk only; earlier chunks were taken
             results.extend([error] * len(part))
-    return None if all(r is None for r in results) else results
+    return batch_result(results)
 
 
 async def perform(

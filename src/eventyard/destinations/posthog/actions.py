@@ -7,12 +7,12 @@ timestamp); identify and group add the anonymous id merge and $groupidentify.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import httpx
 
 from eventyard.destinations.base import ActionDefinition, BatchLimits, BatchResult
+from eventyard.destinations.common import USER_OR_ANONYMOUS, batch_result, either, path, waiting
 from eventyard.destinations.posthog import api
 from eventyard.destinations.posthog.events import BUILDERS
 from eventyard.destinations.posthog.settings import PostHogSettings
@@ -25,14 +25,6 @@ BATCH_LIMITS = BatchLimits(max_events=1000, max_wait=1.0, max_bytes=19_000_000)
 """PostHog sets no event count, only 20 MB per body; 1,000 keeps a retry small, and the
 bytes leave room for the envelope (perform_batch also splits at 20 MB)."""
 
-_USER_OR_ANONYMOUS = {
-    "@if": {
-        "exists": {"@path": "$.userId"},
-        "then": {"@path": "$.userId"},
-        "else": {"@path": "$.anonymousId"},
-    }
-}
-
 
 def _common_fields(distinct_id: Any) -> dict[str, FieldSpec]:
     return {
@@ -44,18 +36,18 @@ def _common_fields(distinct_id: Any) -> dict[str, FieldSpec]:
             description="The PostHog person the event belongs to.",
         ),
         "timestamp": FieldSpec(
-            "Timestamp", "datetime", default={"@path": "$.timestamp"}, description="When."
+            "Timestamp", "datetime", default=path("$.timestamp"), description="When."
         ),
         "uuid": FieldSpec(
             "Event UUID",
             "string",
-            default={"@path": "$.messageId"},
+            default=path("$.messageId"),
             description="Sent as `uuid` when it is a UUID, so PostHog drops duplicates.",
         ),
         "ip": FieldSpec(
             "IP address",
             "string",
-            default={"@path": "$.context.ip"},
+            default=path("$.context.ip"),
             description="Sent as `$ip` for GeoIP (else PostHog sees eventyard's address).",
         ),
     }
@@ -85,13 +77,9 @@ def _performers(key: str) -> tuple[Any, Any]:
             outcomes = await api.post_batch(client, settings, events)
             for index, outcome in zip(ready, outcomes, strict=True):
                 results[index] = outcome
-        return None if not any(results) else results
+        return batch_result(results)
 
     return perform, perform_batch
-
-
-def _batch(settings: PostHogSettings) -> BatchLimits:
-    return replace(BATCH_LIMITS, max_wait=settings.batch_wait_ms / 1000)
 
 
 def _action(
@@ -104,7 +92,7 @@ def _action(
         default_subscription=subscription,
         perform=perform,
         perform_batch=perform_batch,
-        batch=_batch,
+        batch=waiting(BATCH_LIMITS),
         description=about,
     )
 
@@ -114,36 +102,31 @@ _CAPTURE = {
         "Event type",
         "string",
         required=True,
-        default={"@path": "$.type"},
+        default=path("$.type"),
         choices=("track", "page", "screen"),
         description="track keeps its name; page becomes $pageview, screen $screen.",
     ),
     "event_name": FieldSpec(
         "Event name",
         "string",
-        default={"@path": "$.event"},
+        default=path("$.event"),
         description="The PostHog event name for track events.",
     ),
-    **_common_fields(_USER_OR_ANONYMOUS),
+    **_common_fields(USER_OR_ANONYMOUS),
     "properties": FieldSpec(
-        "Properties", "object", default={"@path": "$.properties"}, description="Event data."
+        "Properties", "object", default=path("$.properties"), description="Event data."
     ),
     "current_url": FieldSpec(
         "Current URL",
         "string",
-        default={
-            "@if": {
-                "exists": {"@path": "$.context.page.url"},
-                "then": {"@path": "$.context.page.url"},
-                "else": {"@path": "$.properties.url"},  # server-side libraries put it here
-            }
-        },
+        # server-side libraries put it in properties.url
+        default=either("$.context.page.url", "$.properties.url"),
         description="Page URL, sent as $current_url on $pageview.",
     ),
     "screen_name": FieldSpec(
         "Screen name",
         "string",
-        default={"@path": "$.name"},
+        default=path("$.name"),
         description="Sent as $screen_name on $screen.",
     ),
     "anonymous_event_capture": FieldSpec(
@@ -155,23 +138,23 @@ _CAPTURE = {
 }
 
 _IDENTIFY = {
-    **_common_fields(_USER_OR_ANONYMOUS),
+    **_common_fields(USER_OR_ANONYMOUS),
     "anonymous_id": FieldSpec(
         "Anonymous ID",
         "string",
-        default={"@path": "$.anonymousId"},
+        default=path("$.anonymousId"),
         description="Sent as $anon_distinct_id, merging the anonymous person into the user.",
     ),
     "properties": FieldSpec(
         "Person properties",
         "object",
-        default={"@path": "$.traits"},
+        default=path("$.traits"),
         description="Set on the person ($set).",
     ),
 }
 
 _GROUP = {
-    **_common_fields(_USER_OR_ANONYMOUS),
+    **_common_fields(USER_OR_ANONYMOUS),
     "group_type": FieldSpec(
         "Group type",
         "string",
@@ -183,13 +166,13 @@ _GROUP = {
         "Group key",
         "string",
         required=True,
-        default={"@path": "$.groupId"},
+        default=path("$.groupId"),
         description="The group's id.",
     ),
     "properties": FieldSpec(
         "Group properties",
         "object",
-        default={"@path": "$.traits"},
+        default=path("$.traits"),
         description="Set on the group ($group_set).",
     ),
 }

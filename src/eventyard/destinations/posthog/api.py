@@ -15,6 +15,7 @@ import httpx
 import orjson
 
 from eventyard.delivery.http import raise_for_status
+from eventyard.destinations.common import split_by_size
 from eventyard.destinations.posthog.settings import EU_HOST, US_HOST, PostHogSettings
 from eventyard.errors import DeliveryError, TerminalError
 
@@ -81,17 +82,7 @@ async def _post_body(
 
 def _chunks(encoded: Sequence[bytes]) -> list[range]:
     """Index ranges whose bodies stay under the 20 MB limit (with room for the envelope)."""
-    budget = MAX_BODY_BYTES - 1_000
-    chunks: list[range] = []
-    start, size = 0, 0
-    for index, item in enumerate(encoded):
-        if index > start and size + len(item) + 1 > budget:
-            chunks.append(range(start, index))
-            start, size = index, 0
-        size += len(item) + 1
-    if start < len(encoded):
-        chunks.append(range(start, len(encoded)))
-    return chunks
+    return list(split_by_size([len(item) for item in encoded], MAX_BODY_BYTES - 1_000))
 
 
 async def post_batch(

@@ -8,12 +8,12 @@ own `sentAt` is eventyard's clock). `messageId` stays, so Segment drops duplicat
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import httpx
 
 from eventyard.destinations.base import ActionDefinition, BatchLimits, BatchResult
+from eventyard.destinations.common import batch_result, path, waiting
 from eventyard.destinations.segment.api import MAX_BATCH_EVENTS, post_batch
 from eventyard.destinations.segment.settings import SegmentSettings
 from eventyard.mapping.fields import FieldSpec
@@ -49,11 +49,7 @@ async def _perform_batch(
     client: httpx.AsyncClient, settings: SegmentSettings, payloads: list[dict[str, Any]]
 ) -> BatchResult:
     results = await post_batch(client, settings, [segment_event(p["message"]) for p in payloads])
-    return None if not any(results) else results
-
-
-def _batch(settings: SegmentSettings) -> BatchLimits:
-    return replace(BATCH_LIMITS, max_wait=settings.batch_wait_ms / 1000)
+    return batch_result(results)
 
 
 ACTIONS = {
@@ -64,7 +60,7 @@ ACTIONS = {
                 "Event",
                 "object",
                 required=True,
-                default={"@path": "$."},
+                default=path("$."),
                 description="The Segment event to send; by default the whole event as is.",
             )
         },
@@ -74,7 +70,7 @@ ACTIONS = {
         ),
         perform=_perform,
         perform_batch=_perform_batch,
-        batch=_batch,
+        batch=waiting(BATCH_LIMITS),
         description="Forward every event to a Segment source through /v1/batch.",
     )
 }

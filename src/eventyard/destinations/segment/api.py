@@ -18,6 +18,7 @@ import httpx
 import orjson
 
 from eventyard.delivery.http import raise_for_status
+from eventyard.destinations.common import split_by_size
 from eventyard.destinations.segment.settings import SegmentSettings
 from eventyard.errors import DeliveryError, TerminalError
 
@@ -85,17 +86,9 @@ async def _post(client: httpx.AsyncClient, settings: SegmentSettings, items: lis
 
 def _chunks(items: list[tuple[int, bytes]]) -> list[list[tuple[int, bytes]]]:
     """Requests of at most 2,500 events and 500 KB each."""
-    chunks: list[list[tuple[int, bytes]]] = [[]]
-    size = _ENVELOPE
-    for item in items:
-        if chunks[-1] and (
-            len(chunks[-1]) >= MAX_BATCH_EVENTS or size + len(item[1]) + 1 > MAX_BATCH_BYTES
-        ):
-            chunks.append([])
-            size = _ENVELOPE
-        chunks[-1].append(item)
-        size += len(item[1]) + 1
-    return [chunk for chunk in chunks if chunk]
+    sizes = [len(encoded) for _, encoded in items]
+    parts = split_by_size(sizes, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, _ENVELOPE)
+    return [[items[j] for j in part] for part in parts]
 
 
 async def post_batch(

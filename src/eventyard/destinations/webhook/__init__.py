@@ -19,13 +19,14 @@ from typing import Any
 import httpx
 import orjson
 
-from eventyard.delivery.http import from_http_error, raise_for_status
+from eventyard.delivery.http import raise_for_status
 from eventyard.destinations.base import (
     ActionDefinition,
     BatchLimits,
     BatchResult,
     DestinationDefinition,
 )
+from eventyard.destinations.common import batch_result, failure_of, path
 from eventyard.destinations.webhook.settings import WebhookSettings, check_url, header_problem
 from eventyard.errors import DeliveryError, TerminalError
 from eventyard.mapping import FieldSpec
@@ -59,7 +60,7 @@ FIELDS = {
         "Data",
         "object",
         required=True,
-        default={"@path": "$."},
+        default=path("$."),
         description="The JSON body; by default the whole event.",
     ),
 }
@@ -119,17 +120,10 @@ async def perform_batch(
             results[i] = error
     for target, members in groups.items():
         body = b"[" + b",".join(orjson.dumps(payloads[i]["data"]) for i in members) + b"]"
-        try:
-            await _send(client, settings, target, body)
-        except DeliveryError as error:
-            failure: DeliveryError = error
-        except httpx.HTTPError as error:
-            failure = from_http_error(error)
-        else:
-            continue
+        failure = await failure_of(_send(client, settings, target, body))
         for i in members:
             results[i] = failure
-    return None if not any(results) else results
+    return batch_result(results)
 
 
 def _one_target(payloads: list[Payload]) -> bool:
