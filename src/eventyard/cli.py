@@ -25,7 +25,7 @@ from eventyard.cli_common import (
     out,
     server_url,
 )
-from eventyard.cli_destinations import destinations
+from eventyard.cli_destinations import destinations, test_connection
 from eventyard.cli_query import query
 from eventyard.cli_replay import replay
 from eventyard.cli_trace import trace
@@ -128,6 +128,7 @@ app.command()(trace)
 app.command()(query)
 app.command()(replay)
 app.command()(destinations)
+app.command(name="test-connection")(test_connection)
 app.add_typer(cli_deadletters.app)
 
 

@@ -66,6 +66,7 @@ def call(
     params: dict[str, str | int] | None = None,
     body: object = None,
     not_found: str | None = None,
+    timeout: float = 5,
 ) -> Any:
     """The decoded JSON answer; exits 1 if unreachable or failing, 2 if refused.
 
@@ -73,7 +74,7 @@ def call(
     failure like any other (an older server without this endpoint).
     """
     try:
-        response = httpx.request(method, f"{base}{path}", params=params, json=body, timeout=5)
+        response = httpx.request(method, f"{base}{path}", params=params, json=body, timeout=timeout)
     except httpx.HTTPError as error:
         err.print(f"[red]eventyard is not reachable at {base}:[/red] {error}", highlight=False)
         raise typer.Exit(1) from None

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.table import Table
 
-from eventyard.cli_common import JsonOption, out
+from eventyard.cli_common import ConfigOption, JsonOption, UrlOption, call, out, server_url
 from eventyard.destinations.catalog import describe, summary
 from eventyard.errors import ConfigError
 
-__all__ = ["destinations"]
+__all__ = ["destinations", "test_connection"]
 
 
 def _show(value: Any) -> str:
@@ -71,3 +72,23 @@ def destinations(
         out.print(table)
     else:
         _render(data)
+
+
+def test_connection(
+    name: Annotated[str, typer.Argument(help="A destination name from eventyard.yaml.")],
+    config_path: ConfigOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Check a configured destination's settings against its platform, sending no event.
+
+    Exits 0 when the platform accepts them, 3 when it does not, 2 for an unknown destination
+    or a type without a connection test, 1 when the server cannot be reached.
+    """
+    base = server_url(url, config_path)
+    path = f"/api/v1/destinations/{quote(name, safe='')}/test"
+    data = call(base, "POST", path, not_found=f"no destination {name!r}", timeout=120)
+    if data["ok"]:
+        out.print(f"{name}: connection ok")
+        return
+    out.print(f"[red]{name}: connection failed:[/red] {data['error']}", highlight=False)
+    raise typer.Exit(3)

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from eventyard.control.api_destinations import destination_routes
 from eventyard.control.config import Config
 from eventyard.delivery import jobs, metrics, trace
 from eventyard.delivery.jobs import DeadLetter, DestinationStatus
@@ -318,4 +319,5 @@ def api_routes(
         Route("/api/v1/deadletters/retry", _guarded(api.retry), methods=["POST"]),
         Route("/api/v1/replays", _guarded(api.start_replay), methods=["POST"]),
         Route("/api/v1/replays/{replay_id}", api.replay, methods=["GET"]),
+        *destination_routes(config, delivery.client),
     ]
