@@ -7,6 +7,7 @@ Kept apart from `config.py` so that the storage keys read as one block. The chec
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ import msgspec
 from eventyard.control.duration import Duration
 
 __all__ = [
+    "DLT_MISSING",
     "WAREHOUSE_TYPES",
     "ArchiveSettings",
     "StorageConfigProblem",
@@ -27,7 +29,10 @@ __all__ = [
 _ARCHIVE_SCHEMES = frozenset({"file", "s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"})
 _BUCKETED = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
 _POSTGRES_SCHEMES = frozenset({"postgresql", "postgres"})
-WAREHOUSE_TYPES = ("duckdb", "postgres")
+_DATASET = re.compile(r"[A-Za-z0-9_]*")
+_DIR_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+WAREHOUSE_TYPES = ("duckdb", "postgres", "dlt")
+DLT_MISSING = 'a dlt warehouse needs the dlt package: pip install "eventyard[dlt]"'
 
 
 class ArchiveSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -46,12 +51,18 @@ class ArchiveSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class WarehouseConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: str
     type: str
-    """duckdb | postgres"""
+    """duckdb | postgres | dlt"""
     url: str | None = None
     """duckdb: a file path (default `<data-dir>/warehouse.duckdb`); postgres: postgresql://..."""
     interval: Duration = Duration(30)
     sources: list[str] | None = None
     """Only these sources; default all."""
+    destination: str | None = None
+    """dlt: the dlt destination (bigquery, snowflake, redshift, clickhouse, ...)."""
+    credentials: dict[str, Any] | str | None = None
+    """dlt: passed to the destination as is; what is left out dlt reads from its env vars."""
+    dataset_prefix: str = ""
+    """dlt: the dataset of source `web` is `<dataset_prefix>web`."""
 
 
 def default_warehouses() -> list[WarehouseConfig]:
@@ -99,6 +110,24 @@ def _check_warehouse(at: str, warehouse: WarehouseConfig, sources: Sequence[str]
             f"{at}.type",
             f"unknown warehouse type {warehouse.type!r}; use one of {', '.join(WAREHOUSE_TYPES)}",
         )
+    if warehouse.type == "dlt":
+        _check_dlt(at, warehouse)
+    else:
+        _check_sql(at, warehouse)
+    for j, source in enumerate(warehouse.sources or []):
+        if source not in sources:
+            known = ", ".join(sources) or "none"
+            raise StorageConfigProblem(
+                f"{at}.sources[{j}]", f"no source named {source!r}; known sources: {known}"
+            )
+
+
+def _check_sql(at: str, warehouse: WarehouseConfig) -> None:
+    for key in ("destination", "credentials"):
+        if getattr(warehouse, key) is not None:
+            raise StorageConfigProblem(f"{at}.{key}", "only a `type: dlt` warehouse takes it")
+    if warehouse.dataset_prefix:
+        raise StorageConfigProblem(f"{at}.dataset_prefix", "only a `type: dlt` warehouse takes it")
     url = warehouse.url
     if warehouse.type == "postgres":
         if not url or urlsplit(url).scheme.lower() not in _POSTGRES_SCHEMES:
@@ -109,12 +138,29 @@ def _check_warehouse(at: str, warehouse: WarehouseConfig, sources: Sequence[str]
         raise StorageConfigProblem(
             f"{at}.url", f"a duckdb warehouse's url is a file path, got {url!r}"
         )
-    for j, source in enumerate(warehouse.sources or []):
-        if source not in sources:
-            known = ", ".join(sources) or "none"
-            raise StorageConfigProblem(
-                f"{at}.sources[{j}]", f"no source named {source!r}; known sources: {known}"
-            )
+
+
+def _check_dlt(at: str, warehouse: WarehouseConfig) -> None:
+    """dlt is imported here, and only here at config load, when a dlt warehouse is set."""
+    if not warehouse.destination:
+        raise StorageConfigProblem(
+            f"{at}.destination", "a dlt warehouse needs destination: (bigquery, snowflake, ...)"
+        )
+    if _DIR_NAME.fullmatch(warehouse.name) is None:  # it names <data-dir>/dlt/<name>
+        raise StorageConfigProblem(f"{at}.name", "letters, digits, _ . - only, for a dlt warehouse")
+    if warehouse.url is not None:
+        raise StorageConfigProblem(f"{at}.url", "a dlt warehouse takes credentials: instead")
+    try:
+        from eventyard.storage.warehouse.dlt_target import check_destination
+    except ModuleNotFoundError as error:
+        if error.name != "dlt":
+            raise
+        raise StorageConfigProblem(f"{at}.type", DLT_MISSING) from None
+    problem = check_destination(warehouse.destination)
+    if problem is not None:
+        raise StorageConfigProblem(f"{at}.destination", problem)
+    if _DATASET.fullmatch(warehouse.dataset_prefix) is None:
+        raise StorageConfigProblem(f"{at}.dataset_prefix", "letters, digits and _ only, e.g. prod_")
 
 
 def check_storage(

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from eventyard.control.config import Config, WarehouseConfig
+from eventyard.control.storage_config import DLT_MISSING
+from eventyard.errors import ConfigError
 from eventyard.log.base import EventLog
 from eventyard.spec.timestamps import format_iso
 from eventyard.storage.archive import Archiver
@@ -45,11 +47,34 @@ def warehouse_path(config: Config, data_dir: Path) -> Path:
 
 
 def _target(warehouse: WarehouseConfig, data_dir: Path) -> Target:
+    if warehouse.type == "dlt":
+        return _dlt_target(warehouse, data_dir)
     if warehouse.type == "postgres":
         assert warehouse.url is not None  # checked when the config was loaded
         return PostgresTarget(warehouse.url, name=warehouse.name)
     path = Path(warehouse.url) if warehouse.url else data_dir / "warehouse.duckdb"
     return DuckDBTarget(path, name=warehouse.name)
+
+
+def _dlt_target(warehouse: WarehouseConfig, data_dir: Path) -> Target:
+    """Imported here so that dlt is needed only where a dlt warehouse is configured."""
+    try:
+        from eventyard.storage.warehouse.dlt_target import DltTarget, missing_client
+    except ModuleNotFoundError as error:
+        if error.name != "dlt":
+            raise
+        raise ConfigError(f"warehouse {warehouse.name!r}: {DLT_MISSING}") from None
+    assert warehouse.destination is not None  # checked when the config was loaded
+    problem = missing_client(warehouse.destination)
+    if problem is not None:
+        raise ConfigError(f"warehouse {warehouse.name!r}: {problem}")
+    return DltTarget(
+        warehouse.name,
+        warehouse.destination,
+        pipelines_dir=data_dir / "dlt" / warehouse.name,
+        credentials=warehouse.credentials,
+        dataset_prefix=warehouse.dataset_prefix,
+    )
 
 
 class StorageService:

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from eventyard.storage.warehouse.target import Session, Target, rows_by_schema
+from eventyard.storage.warehouse.target import Session, SqlTarget, rows_by_schema
 from eventyard.storage.warehouse.types import SegType
 
 __all__ = ["ARROW_TYPES", "DuckDBTarget"]
@@ -71,7 +71,7 @@ class _DuckDBSession(Session):
         return name
 
 
-class DuckDBTarget(Target):
+class DuckDBTarget(SqlTarget):
     """`path` is the database file, e.g. `<data_dir>/warehouse.duckdb`."""
 
     def __init__(self, path: str | Path, *, name: str = "duckdb") -> None:

@@ -25,11 +25,21 @@ from eventyard.storage.warehouse.flatten import Row
 from eventyard.storage.warehouse.target import Session, quote
 from eventyard.storage.warehouse.types import SegType, cast, infer, to_text
 
-__all__ = ["CONFLICTS", "LoadStats", "load_schema"]
+__all__ = [
+    "CONFLICTS",
+    "CONFLICT_COLUMNS",
+    "LATEST",
+    "LoadStats",
+    "cast_rows",
+    "first_per_id",
+    "load_schema",
+    "merge_latest",
+    "new_columns",
+]
 
 CONFLICTS = "_eventyard_type_conflicts"
-_LATEST = frozenset({"users", "accounts"})
-_CONFLICT_COLUMNS: list[tuple[str, SegType]] = [
+LATEST = frozenset({"users", "accounts"})
+CONFLICT_COLUMNS: list[tuple[str, SegType]] = [
     ("id", "varchar"),
     ("message_id", "varchar"),
     ("table_name", "varchar"),
@@ -62,19 +72,19 @@ def load_schema(session: Session, schema: str, rows: Sequence[tuple[str, Row]]) 
     conflicts: list[list[Any]] = []
     for table, table_rows in tables.items():
         stats.rows[table] = len(table_rows)
-        if table not in _LATEST:
-            table_rows = _first_per_id(table_rows)
+        if table not in LATEST:
+            table_rows = first_per_id(table_rows)
         columns = _evolve(session, schema, table, existing.get(table), table_rows, stats)
-        typed = _cast_rows(table, columns, table_rows, conflicts)
+        typed = cast_rows(table, columns, table_rows, conflicts)
         target = f"{quote(schema)}.{quote(table)}"
-        if table in _LATEST:
+        if table in LATEST:
             _merge_latest(session, target, columns, typed)
         else:
             _insert_new(session, target, columns, typed)
     if conflicts:
         stats.conflicts = len(conflicts)
         cols = _evolve(session, schema, CONFLICTS, existing.get(CONFLICTS), [], stats)
-        conflict_rows = _first_per_id([dict(zip(cols, row, strict=True)) for row in conflicts])
+        conflict_rows = first_per_id([dict(zip(cols, row, strict=True)) for row in conflicts])
         _insert_new(
             session,
             f"{quote(schema)}.{quote(CONFLICTS)}",
@@ -84,12 +94,24 @@ def load_schema(session: Session, schema: str, rows: Sequence[tuple[str, Row]]) 
     return stats
 
 
-def _first_per_id(rows: list[Row]) -> list[Row]:
+def first_per_id(rows: list[Row]) -> list[Row]:
     """Segment deduplicates by messageId: a repeated id in one batch keeps its first row."""
     seen: dict[str, Row] = {}
     for row in rows:
         seen.setdefault(row["id"], row)
     return list(seen.values()) if len(seen) != len(rows) else rows
+
+
+def new_columns(table: str, known: dict[str, SegType], rows: list[Row]) -> dict[str, SegType]:
+    """The columns `rows` bring that `known` lacks, each typed by its first value (Segment)."""
+    if table == CONFLICTS:
+        return {c: k for c, k in CONFLICT_COLUMNS if c not in known}
+    new: dict[str, SegType] = {}
+    for row in rows:
+        for column, value in row.items():
+            if column not in known and column not in new:
+                new[column] = "varchar" if column == "id" else infer(value)
+    return new
 
 
 def _evolve(
@@ -102,14 +124,7 @@ def _evolve(
 ) -> dict[str, SegType]:
     """Create the table or add its missing columns; returns every column with its type."""
     columns: dict[str, SegType] = dict(known or {})
-    new: dict[str, SegType] = {}
-    if table == CONFLICTS:
-        new = {c: k for c, k in _CONFLICT_COLUMNS if c not in columns}
-    else:
-        for row in rows:
-            for column, value in row.items():
-                if column not in columns and column not in new:
-                    new[column] = "varchar" if column == "id" else infer(value)
+    new = new_columns(table, columns, rows)
     target = f"{quote(schema)}.{quote(table)}"
     if known is None:
         key = " PRIMARY KEY" if session.primary_key else ""
@@ -138,7 +153,7 @@ _PYTHON: dict[SegType, type] = {
 }
 
 
-def _cast_rows(
+def cast_rows(
     table: str, columns: dict[str, SegType], rows: list[Row], conflicts: list[list[Any]]
 ) -> list[list[Any]]:
     """Rows as lists in `columns` order, each value cast to its column's type."""
@@ -218,15 +233,24 @@ def _merge_latest(
     current = session.fetchall(
         f"SELECT {select} FROM {target} WHERE id IN (SELECT id FROM {staged})"
     )
+    merged = merge_latest(names, current, rows)
+    session.execute(f"DELETE FROM {target} WHERE id IN (SELECT id FROM {staged})")
+    final = [[row.get(c) for c in names] for row in merged]
+    staged_rows = session.stage(list(columns.items()), final)
+    session.execute(f"INSERT INTO {target} ({select}) SELECT {select} FROM {staged_rows}")
+
+
+def merge_latest(
+    names: Sequence[str], current: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]
+) -> list[Row]:
+    """One `users`/`accounts` row per id: the stored `current` rows merged with the batch's
+    `rows` (both in `names` order, id first) by `_newer`."""
     merged: dict[str, Row] = {r[0]: dict(zip(names, r, strict=True)) for r in current}
     for values in rows:
         row = dict(zip(names, values, strict=True))
         have = merged.get(row["id"])
         merged[row["id"]] = row if have is None else _newer(have, row)
-    session.execute(f"DELETE FROM {target} WHERE id IN (SELECT id FROM {staged})")
-    final = [[row.get(c) for c in names] for row in merged.values()]
-    staged_rows = session.stage(list(columns.items()), final)
-    session.execute(f"INSERT INTO {target} ({select}) SELECT {select} FROM {staged_rows}")
+    return list(merged.values())
 
 
 def _newer(have: Row, row: Row) -> Row:

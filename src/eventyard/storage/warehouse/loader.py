@@ -1,7 +1,8 @@
 """The warehouse loader: a log consumer that loads micro-batches into one warehouse.
 
 Order per batch: read up to `batch_size` records from the committed offsets, flatten them,
-load them in ONE warehouse transaction (`load.py`), and only then commit the offsets.
+load them in ONE warehouse transaction (`load.py`; a `BatchTarget` loads them itself, idempotent
+by id), and only then commit the offsets.
 - kill -9 before the warehouse commit: the transaction is rolled back by the database, the
   offsets were not committed, the batch is read again. No loss.
 - kill -9 between the warehouse commit and the offset commit: the batch is read again and
@@ -23,7 +24,7 @@ from eventyard.storage.archive_table import decode
 from eventyard.storage.warehouse.flatten import Row, flatten
 from eventyard.storage.warehouse.load import LoadStats, load_schema
 from eventyard.storage.warehouse.naming import snake_case
-from eventyard.storage.warehouse.target import Target
+from eventyard.storage.warehouse.target import BatchTarget, SqlTarget, Target
 
 __all__ = ["WarehouseLoader"]
 
@@ -98,6 +99,9 @@ class WarehouseLoader:
             rows = flatten(message, now)
             if rows:
                 by_schema.setdefault(snake_case(record.source), []).extend(rows)
+        if isinstance(self.target, BatchTarget):
+            return self.target.load(by_schema)
+        assert isinstance(self.target, SqlTarget)
         stats: dict[str, LoadStats] = {}
         with self.target.session() as session:
             for schema, rows in by_schema.items():

@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from eventyard.storage.warehouse.target import Session, Target, quote, rows_by_schema
+from eventyard.storage.warehouse.target import Session, SqlTarget, quote, rows_by_schema
 from eventyard.storage.warehouse.types import SegType
 
 __all__ = ["PostgresTarget"]
@@ -63,7 +63,7 @@ class _PostgresSession(Session):
         return name
 
 
-class PostgresTarget(Target):
+class PostgresTarget(SqlTarget):
     """`url` is a libpq URL, e.g. `postgresql://user@host/db`."""
 
     def __init__(self, url: str, *, name: str = "postgres") -> None:

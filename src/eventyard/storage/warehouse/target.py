@@ -1,18 +1,26 @@
-"""What a warehouse backend provides: one transaction, a place to stage rows, and its type
-names. Everything else (DDL, evolution, idempotent inserts, users/accounts) is plain SQL in
-`load.py` that runs unchanged on every backend, so a backend module stays ~60 lines.
+"""What a warehouse backend provides.
+
+A SQL backend (`SqlTarget`) only provides one transaction, a place to stage rows, and its
+type names: everything else (DDL, evolution, idempotent inserts, users/accounts) is plain
+SQL in `load.py` that runs unchanged on every such backend, so a backend module stays ~60
+lines. A `BatchTarget` is handed the flattened rows and loads them itself: `dlt_target.py`,
+for every warehouse dlt reaches.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from eventyard.storage.warehouse.flatten import Row
 from eventyard.storage.warehouse.types import SegType
 
-__all__ = ["Session", "Target", "quote", "type_of"]
+if TYPE_CHECKING:
+    from eventyard.storage.warehouse.load import LoadStats
+
+__all__ = ["BatchTarget", "Session", "SqlTarget", "Target", "quote", "type_of"]
 
 _TYPES: dict[str, SegType] = {
     "bigint": "integer",
@@ -64,12 +72,28 @@ class Session(ABC):
 
 
 class Target(ABC):
-    """A configured warehouse; `session()` yields a transaction that commits on success."""
+    """A configured warehouse: a `SqlTarget` or a `BatchTarget`."""
 
     name: str
 
+
+class SqlTarget(Target):
+    """A SQL warehouse; `session()` yields a transaction that commits on success, in which
+    the loader runs `load.py`."""
+
     @abstractmethod
     def session(self) -> AbstractContextManager[Session]: ...
+
+
+class BatchTarget(Target):
+    """A warehouse that is handed the whole flattened batch (dlt: `dlt_target.py`)."""
+
+    @abstractmethod
+    def load(self, schemas: Mapping[str, Sequence[tuple[str, Row]]]) -> dict[str, LoadStats]:
+        """Load each source schema's (table, row) pairs; returns the stats per schema.
+
+        Must be idempotent by `id`: the loader commits its log offsets only after this
+        returns, so a crash in between loads the same rows again."""
 
 
 def rows_by_schema(
