@@ -22,11 +22,10 @@ destination connected at all, the router does not even read the log back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from eventyard.control.config import Config
 from eventyard.delivery import jobs, trace
@@ -38,6 +37,7 @@ from eventyard.pipeline import dedup
 from eventyard.pipeline.enqueue import route_record
 from eventyard.pipeline.fanout import routes
 from eventyard.pipeline.plan import compile_plan
+from eventyard.stopping import wait_or_stop
 
 __all__ = ["CONSUMER", "Router"]
 
@@ -90,12 +90,12 @@ class Router:
                     next_housekeeping = time.monotonic() + self.housekeeping_every
             except Exception:  # a backend hiccup: offsets only advanced on success, so retry
                 log.exception("routing failed; retrying in 1s")
-                await _sleep(stop, asyncio.sleep(1.0))
+                await wait_or_stop(stop, asyncio.sleep(1.0))
                 continue
             if not self._routes:
-                await _sleep(stop, asyncio.sleep(self.idle_wait))
+                await wait_or_stop(stop, asyncio.sleep(self.idle_wait))
             elif not moved:
-                await _sleep(stop, self.log.wait(self.idle_wait))
+                await wait_or_stop(stop, self.log.wait(self.idle_wait))
 
     async def _route_all(self, offsets: list[int]) -> bool:
         """One pass over every partition; True if anything was routed."""
@@ -161,16 +161,3 @@ class Router:
                 forgotten,
                 trimmed,
             )
-
-
-async def _sleep(stop: asyncio.Event, waiting: Awaitable[None]) -> None:
-    """Await `waiting` (a coroutine) but return early when stop is set."""
-    sleeper = asyncio.ensure_future(waiting)
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sleeper, stopper):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

@@ -25,7 +25,6 @@ A file under a final name is always complete, so readers never see a torn file.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -36,6 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from eventyard.log.base import EventLog, LogRecord
+from eventyard.stopping import wait_or_stop
 from eventyard.storage.archive_files import hour_dir, part_name
 from eventyard.storage.archive_table import decode, received_at, to_table
 from eventyard.storage.fs import Store, open_store
@@ -96,11 +96,11 @@ class Archiver:
             except Exception:  # storage hiccup: nothing was committed, so retry later
                 log.exception("archiving failed; retrying in 1s")
                 self._drop_buffers()
-                await _wait(stop, asyncio.sleep(1.0))
+                await wait_or_stop(stop, asyncio.sleep(1.0))
                 continue
             if not moved:
                 left = max(0.05, self.flush_every - (time.monotonic() - self._last_flush))
-                await _wait(stop, self.log.wait(min(1.0, left)))
+                await wait_or_stop(stop, self.log.wait(min(1.0, left)))
         if self._positions is not None:  # stopping: take what has arrived, then flush
             await self.poll()
             await self.flush()
@@ -212,16 +212,3 @@ class Archiver:
             records.extend(r for r in batch if r.offset <= last)
             after = batch[-1].offset
         return records
-
-
-async def _wait(stop: asyncio.Event, waiting: Any) -> None:
-    """Await `waiting` but return early when stop is set."""
-    sleeper = asyncio.ensure_future(waiting)
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sleeper, stopper):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
