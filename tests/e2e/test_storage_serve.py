@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+import psycopg
 import pyarrow.parquet as pq
 from segment.analytics.client import Client
 
@@ -105,3 +106,40 @@ async def test_sdk_events_reach_the_warehouse_and_the_archive(
 
 def _lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
+
+
+async def test_sdk_events_reach_a_postgresql_warehouse(
+    receiver: WebhookReceiver, start_server: Callable[[str], ServerProcess], postgres_url: str
+) -> None:
+    """The scale-out warehouse: the same Segment layout, in the user's own PostgreSQL."""
+    storage = (
+        "archive:\n  enabled: false\nwarehouses:\n"
+        f"  - name: pg\n    type: postgres\n    url: {postgres_url}\n    interval: 200ms\n"
+    )
+    server = await asyncio.to_thread(start_server, config_text(receiver.url) + storage)
+    sent = await asyncio.to_thread(_send, server.url)
+    orders = sorted(
+        (m["messageId"], m["userId"], m["properties"]["price"])
+        for m in sent
+        if m.get("event") == "Order Completed"
+    )
+
+    async def rows(sql: str) -> list[tuple[Any, ...]]:
+        async with await psycopg.AsyncConnection.connect(postgres_url) as conn:
+            try:
+                return await (await conn.execute(sql)).fetchall()
+            except psycopg.errors.UndefinedTable:
+                return []
+
+    def loaded() -> bool:
+        lag = server.status()["storage"]["warehouses"][0]  # type: ignore[index,call-overload]
+        return bool(lag["lag"] == 0 and lag["last_load_at"])
+
+    await wait_until(loaded, 20, "the PostgreSQL warehouse to catch up")
+    assert await rows("SELECT count(*) FROM web.tracks") == [(6,)]
+    got = await rows("SELECT id, user_id, price FROM web.order_completed ORDER BY id")
+    assert got == orders
+    assert await rows("SELECT email, plan FROM web.users WHERE id = 'u1'") == [
+        ("ada@example.com", "pro")
+    ]
+    assert await asyncio.to_thread(server.stop) == 0
