@@ -255,6 +255,29 @@ async def test_wait_returns_early_on_append_else_on_timeout(event_log: EventLog)
     assert time.monotonic() - started < 5
 
 
+async def test_every_consumer_wakes_and_none_misses_an_append(event_log: EventLog) -> None:
+    """Router, archiver and loaders wait on one log at once; none may swallow another's
+    wake-up, and an append landing between a consumer's waits is seen at its next wait."""
+    await event_log.append([entry("ivy", 0)])
+    consumers = [asyncio.create_task(event_log.wait(10)) for _ in range(3)]
+    await asyncio.sleep(0.05)
+    started = time.monotonic()
+    await event_log.append([entry("ivy", 1)])
+    await asyncio.wait_for(asyncio.gather(*consumers), 5)
+    assert time.monotonic() - started < 2  # each woke on the append, not on its timeout
+
+    # consumer B has waited before; while it is busy reading, consumer A is waiting, an
+    # append lands, and A wakes: B's next wait must still return at once
+    await event_log.wait(0.01)
+    other = asyncio.create_task(event_log.wait(10))
+    await asyncio.sleep(0.05)
+    await event_log.append([entry("ivy", 2)])
+    await asyncio.wait_for(other, 5)
+    started = time.monotonic()
+    await event_log.wait(3)
+    assert time.monotonic() - started < 1
+
+
 async def test_failed_write_fails_its_callers_and_leaves_no_gap(event_log: EventLog) -> None:
     await _refuse_source(event_log, "poison")
     good = [event_log.append([entry("frank", n)]) for n in range(10)]

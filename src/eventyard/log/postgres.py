@@ -21,6 +21,7 @@ import psycopg
 
 from eventyard.errors import LogError
 from eventyard.log.base import Entry, EventLog, LogRecord, Rejection, partition_for
+from eventyard.log.signal import AppendSignal
 
 __all__ = ["PostgresLog"]
 
@@ -65,7 +66,7 @@ class PostgresLog(EventLog):
         self._channel = prefix + "appended"
         self._queue: list[_Job] = []
         self._wakeup = asyncio.Event()
-        self._appended = asyncio.Event()
+        self._appended = AppendSignal()
         self._pending = 0
         self._closed = True
         self._writer: psycopg.AsyncConnection | None = None
@@ -173,7 +174,7 @@ class PostgresLog(EventLog):
                     else:
                         job.future.set_exception(LogError(f"event log write failed: {error}"))
                 if error is None:
-                    self._appended.set()
+                    self._appended.notify()
             if self._closed and not self._queue:
                 return
 
@@ -267,7 +268,7 @@ class PostgresLog(EventLog):
                 async with conn:
                     await conn.execute(f'LISTEN "{self._channel}"')
                     async for _ in conn.notifies():
-                        self._appended.set()
+                        self._appended.notify()
             except (psycopg.Error, OSError):
                 await asyncio.sleep(1.0)
 
@@ -292,12 +293,7 @@ class PostgresLog(EventLog):
         return [LogRecord(*row) for row in rows]
 
     async def wait(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self._appended.wait(), timeout)
-        except TimeoutError:
-            pass
-        finally:
-            self._appended.clear()
+        await self._appended.wait(timeout)
 
     async def commit(self, consumer: str, partition: int, offset: int) -> None:
         await self._fetch(

@@ -38,6 +38,7 @@ import msgspec
 
 from eventyard.errors import LogError
 from eventyard.log.base import Entry, EventLog, LogRecord, Rejection
+from eventyard.log.signal import AppendSignal
 from eventyard.log.sqlite_child import (
     SCHEMA,
     Answer,
@@ -136,7 +137,7 @@ class SQLiteLog(EventLog):
         self._reader: sqlite3.Connection | None = None
         self._read_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._appended = asyncio.Event()
+        self._appended = AppendSignal()
 
     @property
     def writer_pid(self) -> int | None:
@@ -252,9 +253,11 @@ class SQLiteLog(EventLog):
             return
         ok = answer.error is None
         waiting = child.waiting
+        appended = 0
         for i, request in enumerate(answer.ids):
             future, count = waiting.pop(request)
             self._pending -= count
+            appended += count
             if future.done():  # the caller was cancelled; the write still happened
                 continue
             if ok:
@@ -263,7 +266,8 @@ class SQLiteLog(EventLog):
                 future.set_exception(LogError(f"event log write failed: {answer.error}"))
         if ok:
             self.commits += 1
-            self._appended.set()
+            if appended:  # not for consumer commits and trims: they would wake every consumer
+                self._appended.notify()
 
     def _child_gone(self, child: _Child) -> None:
         """Its stdout closed: every request it did not answer fails (it may or may not have
@@ -353,12 +357,7 @@ class SQLiteLog(EventLog):
         return await self._query(query)
 
     async def wait(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self._appended.wait(), timeout)
-        except TimeoutError:
-            pass
-        finally:
-            self._appended.clear()
+        await self._appended.wait(timeout)
 
     async def commit(self, consumer: str, partition: int, offset: int) -> None:
         await self._request(Commit(self._next_id(), consumer, partition, offset), 0)
