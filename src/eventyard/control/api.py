@@ -13,7 +13,7 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from starlette.requests import Request
@@ -33,9 +33,16 @@ from eventyard.spec.timestamps import format_iso, parse_iso
 from eventyard.storage.replay import ReplayService
 from eventyard.storage.replay_request import ReplayRefused, parse_request
 from eventyard.storage.replay_state import Replay
-from eventyard.storage.service import StorageService
 
-__all__ = ["MAX_LIMIT", "api_routes", "iso", "replay_json", "status_report"]
+__all__ = ["MAX_LIMIT", "StorageStatus", "api_routes", "iso", "replay_json", "status_report"]
+
+
+class StorageStatus(Protocol):
+    """Where the status's `storage` part comes from: `StorageService` in-process, or the
+    server's `StorageProcess` (storage runs in a child process there)."""
+
+    async def status(self) -> dict[str, Any]: ...
+
 
 MAX_LIMIT = 1000
 """Most dead letters one request lists: bounds the response, whatever the caller asks."""
@@ -64,7 +71,7 @@ async def status_report(
     config: Config,
     log: EventLog,
     delivery: DeliveryService,
-    storage: StorageService | None = None,
+    storage: StorageStatus | None = None,
 ) -> dict[str, object]:
     """What `eventyard status` prints: received per source, pipeline lag, per destination,
     and (when storage runs) the archive's and each warehouse's lag."""
@@ -160,7 +167,7 @@ class _Api:
         log: EventLog,
         state: StateStore,
         delivery: DeliveryService,
-        storage: StorageService | None = None,
+        storage: StorageStatus | None = None,
         replays: ReplayService | None = None,
     ) -> None:
         self.config = config
@@ -305,7 +312,7 @@ def api_routes(
     log: EventLog,
     state: StateStore,
     delivery: DeliveryService,
-    storage: StorageService | None = None,
+    storage: StorageStatus | None = None,
     replays: ReplayService | None = None,
 ) -> list[BaseRoute]:
     """Every admin route, for `create_app(extra_routes=...)`."""
