@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import logging
 import os
 import signal
 import socket
@@ -46,8 +45,6 @@ from eventyard.storage.service import archive_root
 from eventyard.storage.worker import StorageProcess, storage_enabled
 
 __all__ = ["serve"]
-
-logger = logging.getLogger("eventyard")
 
 
 class _Server(uvicorn.Server):

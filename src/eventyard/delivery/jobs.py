@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventyard.delivery import trace
-from eventyard.delivery.state import read_counter
 
 __all__ = [
     "DeadLetter",
@@ -277,13 +276,13 @@ def status(conn: sqlite3.Connection, destination: str, now: float) -> Destinatio
 
 
 def _delivered(conn: sqlite3.Connection, destination: str) -> int:
-    """Delivered steps counted by the trace, plus the counter kept before there was one."""
+    """Delivered steps, as counted by the trace."""
     (traced,) = conn.execute(
         "SELECT coalesce(sum(count), 0) FROM trace_counts"
         " WHERE destination = ? AND step = 'delivered'",
         (destination,),
     ).fetchone()
-    return int(traced) + read_counter(conn, f"delivered:{destination}")
+    return int(traced)
 
 
 def dead_letters(conn: sqlite3.Connection, destination: str, limit: int) -> list[DeadLetter]:

@@ -1,5 +1,5 @@
-"""The state database (`state.db` in the data dir): dedup entries, delivery jobs, dead letters,
-counters and the delivery trace (`delivery.trace`).
+"""The state database (`state.db` in the data dir): dedup entries, delivery jobs, dead letters
+and the delivery trace (`delivery.trace`).
 
 SQLite has one writer, so one dedicated thread owns the connection and runs every call
 atomically: the event loop never blocks on disk, and calls never interleave. Callers
@@ -23,7 +23,7 @@ from eventyard.control.config import Config
 from eventyard.delivery import trace
 from eventyard.sqlite_writer import connect, take_all
 
-__all__ = ["SCHEMA", "StateStore", "bump", "open_state", "read_counter"]
+__all__ = ["SCHEMA", "StateStore", "open_state"]
 
 T = TypeVar("T")
 
@@ -65,10 +65,6 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     received_at REAL
 );
 CREATE INDEX IF NOT EXISTS dead_by_destination ON dead_letters (destination, id);
-CREATE TABLE IF NOT EXISTS counters (
-    name TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS destination_errors (
     destination TEXT PRIMARY KEY,
     error TEXT NOT NULL,
@@ -112,7 +108,6 @@ class StateStore:
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = connect(self.path)
-        _migrate(conn)
         conn.executescript(SCHEMA + trace.SCHEMA)
         return conn
 
@@ -175,42 +170,6 @@ def _answer(calls: list[_Call]) -> None:
             call.future.set_exception(call.error)
         else:
             call.future.set_result(call.result)
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    """A state.db from before actions: its jobs were all webhook events, stored raw.
-
-    They become jobs of the webhook's `send` action, whose payload is `{"data": event}`,
-    so that nothing queued or dead-lettered by the earlier version is lost.
-    """
-    for table in ("jobs", "dead_letters"):
-        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-        if not columns or "action" in columns:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute(f"ALTER TABLE {table} ADD COLUMN action TEXT NOT NULL DEFAULT 'send'")
-        conn.execute(f"ALTER TABLE {table} ADD COLUMN received_at REAL")
-        conn.execute(
-            f"UPDATE {table} SET payload = CAST('{{\"data\":' || CAST(payload AS TEXT)"
-            " || '}' AS BLOB)"
-        )
-        conn.execute("COMMIT")
-
-
-def bump(conn: sqlite3.Connection, name: str, by: int = 1) -> None:
-    """Add to a named counter (counters survive restarts)."""
-    if by:
-        conn.execute(
-            "INSERT INTO counters (name, value) VALUES (?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
-            (name, by),
-        )
-
-
-def read_counter(conn: sqlite3.Connection, name: str) -> int:
-    """A counter's value; 0 if never bumped."""
-    row = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
-    return int(row[0]) if row else 0
 
 
 async def open_state(path: Path, config: Config | None = None) -> StateStore:

@@ -10,11 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from eventyard.delivery.state import bump
-
-__all__ = ["DROPPED_COUNTER", "first_seen", "purge"]
-
-DROPPED_COUNTER = "pipeline:dedup_dropped"
+__all__ = ["first_seen", "purge"]
 
 
 def first_seen(
@@ -25,7 +21,8 @@ def first_seen(
 ) -> list[bool]:
     """For each (source, messageId), in order: True if not seen within `window`, and record it.
 
-    A repeat inside the same batch is a repeat too. Drops are added to DROPPED_COUNTER.
+    A repeat inside the same batch is a repeat too. Drops are traced (`duplicate` steps)
+    by the caller, per destination.
     """
     fresh: list[bool] = []
     cutoff = now - window
@@ -42,7 +39,6 @@ def first_seen(
             (source, message_id, now),
         )
         fresh.append(True)
-    bump(conn, DROPPED_COUNTER, fresh.count(False))
     return fresh
 
 

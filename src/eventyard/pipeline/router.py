@@ -12,8 +12,8 @@ the trace steps of every decision, then (2) commits the log offset.
 Mapping is a pure function of the event and the configuration, so a re-read record could
 only ever map to the same payloads. The one gap: if the process stays down longer than
 `pipeline.dedup_window`, the re-read events are queued again (at-least-once, never loss).
-The dedup-dropped counter (and the `duplicate` trace steps) also count those re-read
-records, which over-counts drops after a crash but never loses events.
+The `duplicate` trace steps also count those re-read records, which over-counts drops
+after a crash but never loses events.
 
 Events of a source that no enabled destination is connected to skip dedup entirely; with no
 destination connected at all, the router does not even read the log back.

@@ -77,7 +77,6 @@ class Archiver:
         self._buffers: dict[int, list[LogRecord]] = {}
         self._positions: list[int] | None = None
         self._last_flush = time.monotonic()
-        self.files_written = 0
 
     @property
     def buffered(self) -> int:
@@ -176,7 +175,6 @@ class Archiver:
         name = part_name(partition, first, last)
         for directory, rows in sorted(groups.items()):
             self.store.write_atomic(f"{directory}/{name}", parquet_bytes(to_table(rows)))
-            self.files_written += 1
 
     def _intent_path(self, partition: int) -> str:
         return f"_archiver/{self.consumer}/partition={partition}.json"

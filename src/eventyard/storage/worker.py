@@ -148,7 +148,6 @@ class StorageProcess:
         self.stop_timeout = stop_timeout
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
-        self.restarts = 0
         self._proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -201,7 +200,6 @@ class StorageProcess:
                     "storage: the storage process (pid %d) exited with %s; restarting in %.0fs",
                     proc.pid, code, delay,
                 )  # fmt: skip
-            self.restarts += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
             delay = min(delay * 2, self.backoff_max)
