@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 import yaml
@@ -30,6 +30,7 @@ __all__ = [
     "ActionConfig",
     "ArchiveSettings",
     "Config",
+    "ConversionsSettings",
     "DeliverySettings",
     "DestinationConfig",
     "FilterRule",
@@ -88,6 +89,8 @@ class DeliverySettings(_Strict):
 class SourceConfig(_Strict):
     name: str
     write_key: str
+    webhook_secret: str | None = None
+    """Shared secret of a Segment webhook destination that forwards to this source (signed)."""
 
 
 class FilterRule(_Strict):
@@ -129,6 +132,24 @@ class DestinationConfig(_Strict):
     """FQL; only events that match go to this destination (Segment's "only send")."""
     filters: list[FilterRule] = []
     actions: dict[str, ActionConfig] = {}
+    mode: Literal["send", "observe"] = "send"
+    """`observe`: payloads are built and stored, nothing is sent (a dry run beside a live route)."""
+    consent_categories: list[str] | None = None
+    """Consent categories an event must not deny; default: the destination type's own."""
+    consent_fallback: Literal["suppress", "limited"] = "suppress"
+    """When an event denies a needed category: drop it here, or send it in the platform's
+    limited-data-use mode (Meta LDU, Google consent signals) where the type has one."""
+    conversion_events: list[str] | None = None
+    """Canonical conversion events sent (ad destinations); default: the revenue and lead ones."""
+
+
+class ConversionsSettings(_Strict):
+    aliases: dict[str, str] = {}
+    """Segment event name -> canonical conversion name, beside the Ecommerce Spec defaults."""
+    limited_regions: list[str] = []
+    """Regions (`US-CA`, `US`, ISO country or country-subdivision) always sent in limited mode."""
+    dedup_window: Duration = Duration(48 * 3600)
+    """The same order sent again (any source) within this window reaches each platform once."""
 
 
 class Config(_Strict):
@@ -140,6 +161,7 @@ class Config(_Strict):
     archive: ArchiveSettings = msgspec.field(default_factory=ArchiveSettings)
     warehouses: list[WarehouseConfig] = msgspec.field(default_factory=default_warehouses)
     """Default: one embedded DuckDB; an explicit `warehouses: []` turns it off."""
+    conversions: ConversionsSettings = msgspec.field(default_factory=ConversionsSettings)
 
     def source_by_key(self) -> dict[str, SourceConfig]:
         return {source.write_key: source for source in self.sources}

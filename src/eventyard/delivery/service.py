@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from eventyard.control.config import Config, resolve_settings
+from eventyard.control.config import Config, DestinationConfig, resolve_settings
 from eventyard.delivery import jobs, metrics, trace
 from eventyard.delivery.jobs import DeadLetter, DestinationStatus
 from eventyard.delivery.state import StateStore
@@ -35,17 +35,66 @@ class DeliveryService:
         self.state = state
         self.client = client
         self.workers: dict[str, DestinationWorker] = {}
+        self._specs: dict[str, DestinationConfig] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._running = False
+        self._swaps: asyncio.Lock | None = None
+        self._pending_swap: asyncio.Task[None] | None = None  # referenced so it is not collected
         for dest in config.destinations:
-            if not dest.enabled:
-                continue
-            self.workers[dest.name] = DestinationWorker(
-                dest.name,
-                dest.delivery,
-                get_definition(dest.type),
-                resolve_settings(dest),
-                state=state,
-                client=client,
-            )
+            if dest.enabled:
+                self._add(dest)
+
+    def _add(self, dest: DestinationConfig) -> None:
+        self._specs[dest.name] = dest
+        self.workers[dest.name] = DestinationWorker(
+            dest.name,
+            dest.delivery,
+            get_definition(dest.type),
+            resolve_settings(dest),
+            state=self.state,
+            client=self.client,
+        )
+        if self._running:
+            self._start(dest.name)
+
+    def _start(self, name: str) -> None:
+        self._tasks[name] = asyncio.create_task(self.workers[name].run(), name=f"deliver:{name}")
+
+    async def _stop(self, name: str) -> None:
+        """Stop one worker's task; its unfinished sends go back to the queue."""
+        task = self._tasks.pop(name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.workers[name].release()
+
+    async def _remove(self, name: str) -> None:
+        await self._stop(name)
+        del self.workers[name], self._specs[name]
+
+    def _lock(self) -> asyncio.Lock:
+        if self._swaps is None:
+            self._swaps = asyncio.Lock()
+        return self._swaps
+
+    def reconfigure(self, config: Config) -> None:
+        """Follow a configuration change without a restart: workers of removed, disabled or
+        changed destinations stop (their leased jobs go back to the queue), new ones start.
+        Jobs already queued for a removed destination stay in the queue (and its dead letters
+        stay readable) until it comes back or retention ends."""
+        self.config = config
+        self._pending_swap = asyncio.get_running_loop().create_task(self._swap(config))
+
+    async def _swap(self, config: Config) -> None:
+        async with self._lock():
+            wanted = {dest.name: dest for dest in config.destinations if dest.enabled}
+            for name in [n for n, spec in self._specs.items() if wanted.get(n) != spec]:
+                await self._remove(name)
+            for name, dest in wanted.items():
+                if name not in self.workers:
+                    self._add(dest)
+            self.notify()
 
     def notify(self) -> None:
         """New jobs were queued: wake every destination (cheap; safe from any task)."""
@@ -54,20 +103,16 @@ class DeliveryService:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; sends cut short are put back and retried next run."""
-        tasks = [
-            asyncio.create_task(worker.run(), name=f"deliver:{name}")
-            for name, worker in self.workers.items()
-        ]
+        self._running = True
+        for name in self.workers:
+            self._start(name)
         try:
             await stop.wait()
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            for worker in self.workers.values():
-                await worker.release()
+            async with self._lock():  # a swap in progress finishes first
+                self._running = False
+                for name in list(self.workers):
+                    await self._stop(name)
 
     async def status(self) -> list[DestinationStatus]:
         """Delivered, retrying, pending and dead counts per configured destination."""

@@ -51,6 +51,11 @@ class TrackingApi:
         self._max_pending = config.server.max_pending_events
         self._client_ip = ClientIp(config.server.trusted_proxies)
 
+    def reconfigure(self, config: Config) -> None:
+        """Sources changed (created, removed, a write key rotated): the new table applies to
+        the next request; server-level settings need a restart."""
+        self._sources = config.source_by_key()
+
     def _peer(self, request: Request) -> tuple[str | None, bool]:
         peer = request.client.host if request.client else None
         return peer, peer is not None and self._client_ip.is_trusted(peer)

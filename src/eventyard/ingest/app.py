@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from eventyard.control.config import Config
+from eventyard.control.live import LiveConfig
 from eventyard.ingest.api import TrackingApi
 from eventyard.ingest.cors import TrackingCors
 from eventyard.log.base import EventLog
@@ -41,9 +42,17 @@ def tracking_routes(api: TrackingApi) -> list[BaseRoute]:
     return routes
 
 
-def create_app(config: Config, log: EventLog, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """The ASGI app; the caller opens and closes `log` (e.g. in its lifespan)."""
+def create_app(
+    config: Config,
+    log: EventLog,
+    extra_routes: Sequence[BaseRoute] = (),
+    live: LiveConfig | None = None,
+) -> Starlette:
+    """The ASGI app; the caller opens and closes `log` (e.g. in its lifespan). With `live`,
+    write keys follow configuration changes without a restart."""
     api = TrackingApi(config, log)
+    if live is not None:
+        live.subscribe(api.reconfigure)
     return Starlette(
         routes=[*tracking_routes(api), *extra_routes],
         middleware=[Middleware(TrackingCors, origins=config.server.cors_origins)],

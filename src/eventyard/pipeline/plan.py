@@ -11,8 +11,9 @@ from typing import Any
 
 import orjson
 
-from eventyard.control.config import DestinationConfig
+from eventyard.control.config import Config, DestinationConfig
 from eventyard.destinations.base import DestinationDefinition
+from eventyard.destinations.registry import get_definition
 from eventyard.fql import FQLSyntaxError
 from eventyard.mapping import MappingError
 from eventyard.pipeline.actions import CompiledAction, compile_action
@@ -23,7 +24,7 @@ from eventyard.pipeline.destination_filter import (
     compile_filters,
 )
 
-__all__ = ["DestinationPlan", "Note", "PlanError", "Routed", "compile_plan"]
+__all__ = ["DestinationPlan", "Note", "PlanError", "Routed", "compile_plan", "compile_plans"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,3 +127,12 @@ def compile_plan(dest: DestinationConfig, definition: DestinationDefinition) -> 
         filter=compile_filters(dest.filter, dest.filters),
         actions=tuple(action for action in compiled if action is not None),
     )
+
+
+def compile_plans(config: Config) -> dict[str, DestinationPlan]:
+    """Every enabled destination's plan, by name (what the router routes with)."""
+    return {
+        dest.name: compile_plan(dest, get_definition(dest.type))
+        for dest in config.destinations
+        if dest.enabled
+    }

@@ -31,12 +31,11 @@ from eventyard.control.config import Config
 from eventyard.delivery import jobs, trace
 from eventyard.delivery.jobs import NewJob
 from eventyard.delivery.state import StateStore
-from eventyard.destinations.registry import get_definition
 from eventyard.log.base import EventLog, LogRecord
 from eventyard.pipeline import dedup
 from eventyard.pipeline.enqueue import route_record
 from eventyard.pipeline.fanout import routes
-from eventyard.pipeline.plan import compile_plan
+from eventyard.pipeline.plan import DestinationPlan, compile_plans
 from eventyard.stopping import wait_or_stop
 
 __all__ = ["CONSUMER", "Router"]
@@ -67,12 +66,15 @@ class Router:
         self.housekeeping_every = housekeeping_every
         self.idle_wait = idle_wait
         self._routes = routes(config)
-        self._plans = {
-            dest.name: compile_plan(dest, get_definition(dest.type))
-            for dest in config.destinations
-            if dest.enabled
-        }
+        self._plans = compile_plans(config)
         self._window = float(config.pipeline.dedup_window)
+
+    def reconfigure(self, config: Config) -> None:
+        """Route the next batch with the new destinations, filters and mappings (a batch in
+        flight finishes with the plans it started with)."""
+        self._plans = compile_plans(config)
+        self._routes = routes(config)
+        self.config = config
 
     async def run(self, stop: asyncio.Event) -> None:
         """Route until `stop` is set; resumes from the committed offsets."""
@@ -118,14 +120,15 @@ class Router:
     async def process(self, records: Sequence[LogRecord]) -> int:
         """Route records of ONE partition (in offset order), then commit; returns jobs queued."""
         now = time.time()
+        table, plans = self._routes, self._plans  # one consistent view for the whole batch
         routed: list[tuple[LogRecord, list[str]]] = []
         for record in records:
-            connected = self._routes.get(record.source)
+            connected = table.get(record.source)
             if connected:
                 routed.append((record, connected))
         queued = 0
         if routed:
-            queued = await self.state.run(lambda conn: self._enqueue(conn, routed, now))
+            queued = await self.state.run(lambda conn: self._enqueue(conn, routed, plans, now))
         last = records[-1]
         await self.log.commit(CONSUMER, last.partition, last.offset)
         if queued:
@@ -133,14 +136,18 @@ class Router:
         return queued
 
     def _enqueue(
-        self, conn: sqlite3.Connection, routed: list[tuple[LogRecord, list[str]]], now: float
+        self,
+        conn: sqlite3.Connection,
+        routed: list[tuple[LogRecord, list[str]]],
+        plans: dict[str, DestinationPlan],
+        now: float,
     ) -> int:
         keys = [(record.source, record.message_id) for record, _ in routed]
         fresh = dedup.first_seen(conn, keys, now, self._window)
         new_jobs: list[NewJob] = []
         steps: list[trace.Step] = []
         for (record, connected), is_new in zip(routed, fresh, strict=True):
-            route_record(record, connected, self._plans, is_new, now, new_jobs, steps)
+            route_record(record, connected, plans, is_new, now, new_jobs, steps)
         trace.record(conn, steps)
         return jobs.insert(conn, new_jobs, now)
 
