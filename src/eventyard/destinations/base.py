@@ -23,6 +23,7 @@ from typing import Annotated, Any, get_args
 import httpx
 import msgspec
 
+from eventyard.conversions.spec import ConversionSpec
 from eventyard.errors import DeliveryError
 from eventyard.mapping.fields import FieldSpec
 
@@ -95,6 +96,8 @@ class DestinationDefinition:
     consent_category: str | None = None
     """The consent category (e.g. "Advertising", "Analytics") an event needs to be sent here."""
     test_connection: TestConnection | None = None
+    conversion: ConversionSpec | None = None
+    """Ad destinations: what their platform's conversions API needs (see eventyard.conversions)."""
     description: str = ""
     docs_url: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
