@@ -18,6 +18,7 @@ from eventyard.errors import LogError
 from eventyard.log import Entry, EventLog, Rejection, partition_for
 from eventyard.log.postgres import PostgresLog
 from eventyard.log.sqlite import SQLiteLog
+from eventyard.stopping import wait_or_stop
 
 PARTITIONS = 4
 MakeLog = Callable[..., EventLog]
@@ -275,6 +276,19 @@ async def test_every_consumer_wakes_and_none_misses_an_append(event_log: EventLo
     await asyncio.wait_for(other, 5)
     started = time.monotonic()
     await event_log.wait(3)
+    assert time.monotonic() - started < 1
+
+
+async def test_a_consumer_waiting_through_wait_or_stop_sees_appends_made_while_it_read(
+    event_log: EventLog,
+) -> None:
+    """The router waits via `wait_or_stop`, which runs each wait in a task of its own: an
+    append between its read and its next wait must still wake it at once."""
+    stop = asyncio.Event()
+    await wait_or_stop(stop, event_log.wait(0.01))  # the consumer has waited before
+    await event_log.append([entry("jay", 0)])  # lands while it "reads"
+    started = time.monotonic()
+    await wait_or_stop(stop, event_log.wait(3))
     assert time.monotonic() - started < 1
 
 

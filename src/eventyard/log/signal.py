@@ -3,14 +3,17 @@
 Several consumers wait on one log at once. A single event that each waiter clears loses
 wake-ups: one consumer swallows another's, which then sleeps its whole timeout (the router
 delivered a second late whenever the archiver was on). Here every waiter wakes, and each
-task remembers the appends it has already seen, so an append that lands between a
-consumer's read and its next wait() is not missed either.
+consumer remembers the appends it has already seen (keyed by its task, or the task it waits
+for through `wait_or_stop`), so an append that lands between a consumer's read and its next
+wait() is not missed either.
 """
 
 from __future__ import annotations
 
 import asyncio
 from weakref import WeakKeyDictionary
+
+from eventyard.stopping import OWNER
 
 __all__ = ["AppendSignal"]
 
@@ -30,7 +33,7 @@ class AppendSignal:
 
     async def wait(self, timeout: float) -> None:
         """Return once something was appended since this task's last wait, or on timeout."""
-        task = asyncio.current_task()
+        task = OWNER.get() or asyncio.current_task()
         seen = self._seen.get(task) if task is not None else None
         if seen is None or seen == self._generation:
             event = self._event
