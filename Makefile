@@ -3,6 +3,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= eventyard.yaml
 DATA_DIR ?= .eventyard
+# Front-end files from npm (analytics.js, htmx), pinned in vendor/package-lock.json;
+# installed again whenever the lock (or package.json) is newer than the last install.
+VENDOR := vendor/node_modules/.installed
 
 .PHONY: run test lint install
 
@@ -12,9 +15,14 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed ## create .venv and install eventyard with its pinned dependencies
+$(VENDOR): vendor/package.json vendor/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is missing; install Node.js and npm (apt-get install nodejs npm)" >&2; exit 1; }
+	npm ci --prefix vendor --ignore-scripts --no-audit --no-fund
+	touch $@
 
-run: $(BIN)/.installed ## run eventyard on the embedded default (SQLite in .eventyard/)
+install: $(BIN)/.installed $(VENDOR) ## create .venv, install eventyard and its front-end files, all pinned
+
+run: $(BIN)/.installed $(VENDOR) ## run eventyard on the embedded default (SQLite in .eventyard/)
 	$(BIN)/eventyard serve --config $(CONFIG) --data-dir $(DATA_DIR)
 
 lint: $(BIN)/.installed ## ruff and mypy --strict
@@ -22,6 +30,6 @@ lint: $(BIN)/.installed ## ruff and mypy --strict
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: lint ## the whole suite: lint, type check, services, pytest
+test: lint $(VENDOR) ## the whole suite: lint, type check, services, pytest
 	bash scripts/services.sh
 	$(BIN)/pytest

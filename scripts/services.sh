@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make the services the test suite needs available: a local PostgreSQL that accepts
+# Make the services the test suite needs available: Debian's Chromium at /usr/bin/chromium
+# (the browser tests drive it through Playwright) and a local PostgreSQL that accepts
 # user postgres on 127.0.0.1:5432 without a password (trust). Idempotent: on a machine
 # where that already works it changes nothing.
 set -euo pipefail
@@ -8,6 +9,26 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+apt_updated=0
+apt_install() {
+    if [ "$apt_updated" -eq 0 ]; then
+        as_root apt-get update
+        apt_updated=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@"
+}
+
+if [ ! -x /usr/bin/chromium ]; then
+    echo "services.sh: installing Chromium (Debian package chromium) for the browser tests"
+    if ! apt_install chromium || [ ! -x /usr/bin/chromium ]; then
+        if [ "${CI:-}" = "true" ]; then
+            echo "services.sh: CI=true and Chromium could not be installed; the browser tests need /usr/bin/chromium." >&2
+            exit 1
+        fi
+        echo "services.sh: WARNING: Chromium could not be installed; tests/browser will fail until /usr/bin/chromium exists (apt-get install chromium)." >&2
+    fi
+fi
+
 pg_works() {
     psql -h 127.0.0.1 -p 5432 -U postgres -w -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1
 }
@@ -15,8 +36,7 @@ pg_works() {
 installed_now=0
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
     echo "services.sh: installing PostgreSQL"
-    as_root apt-get update
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+    apt_install postgresql
     installed_now=1
 fi
 

@@ -15,16 +15,22 @@ import uvloop
 from rich.table import Table
 
 from eventyard import __version__, cli_deadletters
+from eventyard.cli_accounts import tokens_app, users_app
 from eventyard.cli_common import (
+    DEFAULT_DATA_DIR,
     ConfigOption,
+    DataDirOption,
     JsonOption,
+    TokenOption,
     UrlOption,
     call,
+    connect,
     err,
     load,
     out,
-    server_url,
 )
+from eventyard.cli_compare import compare_routes
+from eventyard.cli_config import apply, export
 from eventyard.cli_destinations import destinations, test_connection
 from eventyard.cli_query import query
 from eventyard.cli_replay import replay
@@ -111,13 +117,15 @@ def _render(data: dict[str, Any]) -> None:
 def status(
     config_path: ConfigOption = None,
     url: UrlOption = None,
+    token: TokenOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
     as_json: JsonOption = False,
 ) -> None:
     """Events received per source; delivered, retrying and dead per destination.
 
     Exits 1 when the server cannot be reached.
     """
-    data = call(server_url(url, config_path), "GET", "/api/v1/status")
+    data = call(connect(url, config_path, token, data_dir), "GET", "/api/v1/status")
     if as_json:
         out.print_json(json.dumps(data))
     else:
@@ -126,10 +134,15 @@ def status(
 
 app.command()(trace)
 app.command()(query)
+app.command(name="compare")(compare_routes)
 app.command()(replay)
 app.command()(destinations)
 app.command(name="test-connection")(test_connection)
 app.add_typer(cli_deadletters.app)
+app.command()(apply)
+app.command()(export)
+app.add_typer(users_app)
+app.add_typer(tokens_app)
 
 
 def main() -> None:

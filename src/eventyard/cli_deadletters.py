@@ -15,13 +15,16 @@ import typer
 from rich.table import Table
 
 from eventyard.cli_common import (
+    DEFAULT_DATA_DIR,
     ConfigOption,
+    DataDirOption,
     JsonOption,
+    TokenOption,
     UrlOption,
     call,
+    connect,
     err,
     out,
-    server_url,
 )
 from eventyard.control.duration import parse_duration
 from eventyard.spec.timestamps import format_iso
@@ -54,13 +57,17 @@ def list_(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 100,
     config_path: ConfigOption = None,
     url: UrlOption = None,
+    token: TokenOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
     as_json: JsonOption = False,
 ) -> None:
     """The most recent dead letters, newest first, with the error that decided each."""
     params: dict[str, str | int] = {"limit": limit}
     if destination is not None:
         params["destination"] = destination
-    data = call(server_url(url, config_path), "GET", "/api/v1/deadletters", params=params)
+    data = call(
+        connect(url, config_path, token, data_dir), "GET", "/api/v1/deadletters", params=params
+    )
     if as_json:
         out.print_json(json.dumps(data))
     elif not data:
@@ -96,13 +103,16 @@ def retry(
     ] = None,
     config_path: ConfigOption = None,
     url: UrlOption = None,
+    token: TokenOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
     """Put dead letters back in their destination's queue (all, or the chosen ones)."""
     body = {
         "destination": destination,
         "since": None if since is None else since_iso(since, time.time()),
     }
-    data = call(server_url(url, config_path), "POST", "/api/v1/deadletters/retry", body=body)
+    server = connect(url, config_path, token, data_dir)
+    data = call(server, "POST", "/api/v1/deadletters/retry", body=body)
     count = data["requeued"]
     where = f" for {destination}" if destination else ""
     noun = "dead letter" if count == 1 else "dead letters"

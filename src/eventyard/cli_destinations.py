@@ -13,7 +13,17 @@ from urllib.parse import quote
 import typer
 from rich.table import Table
 
-from eventyard.cli_common import ConfigOption, JsonOption, UrlOption, call, out, server_url
+from eventyard.cli_common import (
+    DEFAULT_DATA_DIR,
+    ConfigOption,
+    DataDirOption,
+    JsonOption,
+    TokenOption,
+    UrlOption,
+    call,
+    connect,
+    out,
+)
 from eventyard.destinations.catalog import describe, summary
 from eventyard.errors import ConfigError
 
@@ -78,15 +88,17 @@ def test_connection(
     name: Annotated[str, typer.Argument(help="A destination name from eventyard.yaml.")],
     config_path: ConfigOption = None,
     url: UrlOption = None,
+    token: TokenOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
     """Check a configured destination's settings against its platform, sending no event.
 
     Exits 0 when the platform accepts them, 3 when it does not, 2 for an unknown destination
     or a type without a connection test, 1 when the server cannot be reached.
     """
-    base = server_url(url, config_path)
+    server = connect(url, config_path, token, data_dir)
     path = f"/api/v1/destinations/{quote(name, safe='')}/test"
-    data = call(base, "POST", path, not_found=f"no destination {name!r}", timeout=120)
+    data = call(server, "POST", path, not_found=f"no destination {name!r}", timeout=120)
     if data["ok"]:
         out.print(f"{name}: connection ok")
         return

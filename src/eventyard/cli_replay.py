@@ -15,7 +15,19 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from eventyard.cli_common import ConfigOption, JsonOption, UrlOption, call, err, out, server_url
+from eventyard.cli_common import (
+    DEFAULT_DATA_DIR,
+    ConfigOption,
+    DataDirOption,
+    JsonOption,
+    Server,
+    TokenOption,
+    UrlOption,
+    call,
+    connect,
+    err,
+    out,
+)
 from eventyard.cli_deadletters import since_iso
 
 __all__ = ["parse_rate", "replay"]
@@ -53,11 +65,13 @@ def replay(
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Start it and return.")] = False,
     config_path: ConfigOption = None,
     url: UrlOption = None,
+    token: TokenOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
     as_json: JsonOption = False,
 ) -> None:
     """Replay archived events (by receivedAt) through the chosen destinations' filters and
     mappings; safe while live traffic flows, resumed after a server restart."""
-    base = server_url(url, config_path)
+    server = connect(url, config_path, token, data_dir)
     now = time.time()
     body = {
         "source": source,
@@ -67,37 +81,37 @@ def replay(
         "destinations": destination,
         "rate": parse_rate(rate),
     }
-    started = call(base, "POST", "/api/v1/replays", body=body)
+    started = call(server, "POST", "/api/v1/replays", body=body)
     replay_id = started["id"]
     if no_wait:
         _show(started, as_json)
         return
     if as_json:
-        _show(_wait(base, replay_id), as_json)
+        _show(_wait(server, replay_id), as_json)
     else:
         err.print(f"replay {replay_id}: {body['from']} .. {body['to']}", highlight=False)
-        _show(_watch(base, replay_id), as_json)
+        _show(_watch(server, replay_id), as_json)
 
 
-def _get(base: str, replay_id: str) -> dict[str, Any]:
+def _get(server: Server, replay_id: str) -> dict[str, Any]:
     data: dict[str, Any] = call(
-        base, "GET", f"/api/v1/replays/{replay_id}", not_found=f"no replay {replay_id}"
+        server, "GET", f"/api/v1/replays/{replay_id}", not_found=f"no replay {replay_id}"
     )
     return data
 
 
-def _wait(base: str, replay_id: str) -> dict[str, Any]:
-    while (data := _get(base, replay_id))["status"] == "running":
+def _wait(server: Server, replay_id: str) -> dict[str, Any]:
+    while (data := _get(server, replay_id))["status"] == "running":
         time.sleep(POLL_EVERY)
     return data
 
 
-def _watch(base: str, replay_id: str) -> dict[str, Any]:
+def _watch(server: Server, replay_id: str) -> dict[str, Any]:
     columns = (TextColumn("replay"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task("replay", total=None)
         while True:
-            data = _get(base, replay_id)
+            data = _get(server, replay_id)
             progress.update(task, total=data["total"], completed=data["done"])
             if data["status"] != "running":
                 return data

@@ -12,7 +12,17 @@ from urllib.parse import quote
 import typer
 from rich.table import Table
 
-from eventyard.cli_common import ConfigOption, JsonOption, UrlOption, call, out, server_url
+from eventyard.cli_common import (
+    DEFAULT_DATA_DIR,
+    ConfigOption,
+    DataDirOption,
+    JsonOption,
+    TokenOption,
+    UrlOption,
+    call,
+    connect,
+    out,
+)
 
 __all__ = ["trace"]
 
@@ -21,15 +31,16 @@ def trace(
     message_id: Annotated[str, typer.Argument(help="The event's messageId.")],
     config_path: ConfigOption = None,
     url: UrlOption = None,
+    token: TokenOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
     as_json: JsonOption = False,
 ) -> None:
     """Show each step of one event per destination: queued, filtered, attempts, delivered...
 
     Exits 1 when the server cannot be reached, 2 when it has no trace of the messageId.
     """
-    base = server_url(url, config_path)
     data = call(
-        base,
+        connect(url, config_path, token, data_dir),
         "GET",
         f"/api/v1/trace/{quote(message_id, safe='')}",
         not_found=f"no trace of messageId {message_id!r}: never received, or older than "

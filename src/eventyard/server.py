@@ -34,15 +34,19 @@ import uvicorn
 
 from eventyard.control.api import api_routes
 from eventyard.control.config import Config
+from eventyard.control.context import ServerContext
+from eventyard.control.plane import ControlPlane
 from eventyard.delivery.service import DeliveryService
 from eventyard.delivery.state import open_state
 from eventyard.errors import EventyardError
+from eventyard.ingest.analytics_js import analytics_js_routes
 from eventyard.ingest.app import create_app
 from eventyard.log import open_log
 from eventyard.pipeline.router import Router
 from eventyard.storage.replay import ReplayService
 from eventyard.storage.service import archive_root
 from eventyard.storage.worker import StorageProcess, storage_enabled
+from eventyard.ui.app import ui_routes
 
 __all__ = ["serve"]
 
@@ -119,6 +123,12 @@ async def _serve_locked(
     state = await open_state(data_dir / "state.db", config)
     stop = asyncio.Event()
     try:
+        plane = await ControlPlane.open(state, data_dir, config)
+        await plane.apply_file()
+        for line in plane.bootstrapped.messages():
+            print(line, flush=True)
+        live = plane.live
+        config = live.current  # the file's process settings + the objects of state.db
         async with httpx.AsyncClient(follow_redirects=False) as client:
             delivery = DeliveryService(config, state, client)
             router = Router(config, log, state, on_enqueued=delivery.notify)
@@ -126,9 +136,12 @@ async def _serve_locked(
             root = archive_root(config, data_dir)
             replays = ReplayService(config, state, root, on_enqueued=delivery.notify)
             await replays.open()
+            for follower in (router.reconfigure, delivery.reconfigure, replays.reconfigure):
+                live.subscribe(follower)
 
-            routes = api_routes(config, log, state, delivery, storage, replays)
-            app = create_app(config, log, extra_routes=routes)
+            ctx = ServerContext(plane, log, state, delivery, storage, replays, data_dir)
+            routes = [*analytics_js_routes(ctx), *api_routes(ctx), *ui_routes(ctx)]
+            app = create_app(config, log, extra_routes=routes, live=live)
             server = _Server(
                 uvicorn.Config(
                     app,
@@ -156,6 +169,8 @@ async def _serve_locked(
                 asyncio.create_task(delivery.run(stop), name="delivery"),
                 # storage and replays never stop ingest or delivery: they log and retry
                 asyncio.create_task(replays.run(stop), name="replays"),
+                # changes made by `eventyard apply` in another process
+                asyncio.create_task(plane.follow(stop), name="control"),
             ]
             if storage_enabled(config):
                 # stopped (SIGTERM, bounded wait) once HTTP has stopped, like the others

@@ -12,7 +12,22 @@ from eventyard.destinations.catalog import describe, summary
 from eventyard.destinations.registry import get_definition, type_names
 from eventyard.pipeline.actions import compile_action
 
-BUILT_IN = {"amplitude", "http_request", "mixpanel", "posthog", "segment", "slack", "webhook"}
+BUILT_IN = {
+    "amplitude",
+    "http_request",
+    "mixpanel",
+    "posthog",
+    "segment",
+    "slack",
+    "webhook",
+    "meta-conversions-api",
+    "google-analytics-4",
+    "google-ads",
+    "tiktok-events-api",
+    "snapchat-conversions-api",
+    "pinterest-conversions-api",
+    "reddit-conversions-api",
+}
 
 
 def test_every_built_in_type_is_registered_through_the_entry_point_group() -> None:
@@ -40,6 +55,14 @@ def test_default_subscriptions_and_mappings_compile(slug: str) -> None:
         ("amplitude", "api_key"),
         ("posthog", "api_key"),
         ("segment", "write_key"),
+        ("meta-conversions-api", "access_token"),
+        ("google-analytics-4", "api_secret"),
+        ("google-ads", "developer_token"),
+        ("google-ads", "refresh_token"),
+        ("tiktok-events-api", "access_token"),
+        ("snapchat-conversions-api", "access_token"),
+        ("pinterest-conversions-api", "conversion_token"),
+        ("reddit-conversions-api", "conversion_token"),
     ],
 )
 def test_credentials_are_declared_secret(slug: str, secret: str) -> None:

@@ -13,7 +13,11 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["ServerProcess", "free_port"]
+__all__ = ["TOKEN", "ServerProcess", "free_port"]
+
+TOKEN = "ey_e2e-owner-token-0123456789abcdef"
+"""The owner token of workspace "default" that every test server starts with
+(`EVENTYARD_ADMIN_TOKEN`), so that tests and CLI commands can call its API."""
 
 
 def free_port() -> int:
@@ -31,16 +35,23 @@ class ServerProcess:
     data_dir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    token: str = TOKEN
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """What an API request sends: the owner token."""
+        return {"Authorization": f"Bearer {self.token}"}
+
     def start(self, timeout: float = 20.0) -> ServerProcess:
         command = [sys.executable, "-m", "eventyard", "serve", "--config", str(self.config)]
         command += ["--data-dir", str(self.data_dir), "--port", str(self.port)]
         with (self.data_dir.parent / f"server-{self.port}.log").open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=log, env=os.environ.copy())
+            env = os.environ.copy() | {"EVENTYARD_ADMIN_TOKEN": self.token}
+            self.process = subprocess.Popen(command, stdout=log, stderr=log, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -68,5 +79,6 @@ class ServerProcess:
         self.process.wait(10)
 
     def status(self) -> dict[str, object]:
-        data: dict[str, object] = httpx.get(f"{self.url}/api/v1/status", timeout=5).json()
+        response = httpx.get(f"{self.url}/api/v1/status", headers=self.headers, timeout=5)
+        data: dict[str, object] = response.json()
         return data

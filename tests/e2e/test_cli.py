@@ -80,14 +80,20 @@ def test_status_reports_received_and_pending_then_sigterm_stops_cleanly(
         )
         assert response.status_code == 200
 
-    data = json.loads(eventyard("status", "--url", server.url, "--json").stdout)
+    as_json = eventyard("status", "--url", server.url, "--token", server.token, "--json")
+    data = json.loads(as_json.stdout)
     assert data["sources"] == [{"name": "web", "received": 3}]
     assert data["destinations"][0]["name"] == "my-hook"
     assert data["destinations"][0]["pending"] == 3
 
-    table = eventyard("status", "--url", server.url)
-    assert table.returncode == 0
+    # without --token, the owner token the server wrote to its data dir
+    table = eventyard("status", "--url", server.url, "--data-dir", str(server.data_dir))
+    assert table.returncode == 0, table.stderr
     assert "my-hook" in table.stdout and "web" in table.stdout
+
+    refused = eventyard("status", "--url", server.url, "--data-dir", str(server.data_dir / "x"))
+    assert refused.returncode == 2
+    assert "refused" in refused.stderr and "--token" in refused.stderr
 
     assert server.stop() == 0
     log = (server.data_dir.parent / f"server-{server.port}.log").read_text()

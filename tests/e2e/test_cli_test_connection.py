@@ -45,6 +45,7 @@ destinations:
 
 async def _run(server: ServerProcess, name: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "eventyard", "test-connection", name, "--url", server.url]
+    command += ["--token", server.token]
     return await asyncio.to_thread(
         subprocess.run, command, capture_output=True, text=True, timeout=60, check=False
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -11,12 +12,13 @@ from collections.abc import Callable
 import httpx
 
 from e2e.conftest import WRITE_KEY, config_text, delivered_events
-from e2e.server_process import ServerProcess, free_port
+from e2e.server_process import TOKEN, ServerProcess, free_port
 from fakes.webhook_receiver import WebhookReceiver
 
 
 async def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """The command in a thread: the receiver answers from this test's event loop meanwhile."""
+    """The command in a thread: the receiver answers from this test's event loop meanwhile.
+    It sends the test servers' owner token, from EVENTYARD_TOKEN."""
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "eventyard", *args],
@@ -24,6 +26,7 @@ async def cli(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=30,
         check=False,
+        env=os.environ | {"EVENTYARD_TOKEN": TOKEN},
     )
 
 
@@ -40,7 +43,8 @@ async def track(server: ServerProcess, message_id: str) -> None:
 async def wait_for_status(server: ServerProcess, what: str, **expected: int) -> None:
     async with httpx.AsyncClient() as http:
         for _ in range(200):
-            data = (await http.get(f"{server.url}/api/v1/status")).json()
+            response = await http.get(f"{server.url}/api/v1/status", headers=server.headers)
+            data = response.json()
             hook = data["destinations"][0]
             if all(hook[key] == value for key, value in expected.items()):
                 return

@@ -114,7 +114,8 @@ async def test_a_replay_resumes_after_kill_9(
     replay_id = json.loads(started.stdout)["id"]
 
     def progress() -> dict[str, Any]:
-        data: dict[str, Any] = httpx.get(f"{server.url}/api/v1/replays/{replay_id}").json()
+        url = f"{server.url}/api/v1/replays/{replay_id}"
+        data: dict[str, Any] = httpx.get(url, headers=server.headers).json()
         return data
 
     await wait_until(lambda: progress()["done"] >= 40, 10, "40 events replayed")

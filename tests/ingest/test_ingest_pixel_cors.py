@@ -131,6 +131,17 @@ async def test_settings_protocol_behind_trusted_proxy() -> None:
     assert segment["protocol"] == "https"
 
 
+@pytest.mark.parametrize("host", ['evil.test/"><script>', "a b", "x.test/path", ""])
+async def test_settings_refuse_a_host_header_that_is_not_host_and_port(
+    client: httpx.AsyncClient, host: str
+) -> None:
+    """apiHost is built from Host: anything but `host[:port]` would let a request steer
+    analytics.js (or inject into the served script) elsewhere."""
+    response = await client.get(f"/v1/projects/{WRITE_KEY}/settings", headers={"Host": host})
+    assert response.status_code == 400
+    assert "Host header" in response.json()["message"]
+
+
 @pytest.mark.parametrize(
     "path",
     [

@@ -7,14 +7,24 @@ Errors name the key path and the line, e.g.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 import yaml
 
+from eventyard.control.documents import redact
 from eventyard.control.duration import Duration, parse_duration
+from eventyard.control.interpolate import interpolate
+from eventyard.control.problem import ConfigProblem
+from eventyard.control.profiles_config import ProfilesSettings
+from eventyard.control.protocols_config import (
+    TrackingPlanConfig,
+    TransformationConfig,
+    check_protocols,
+)
 from eventyard.control.storage_config import (
     ArchiveSettings,
     StorageConfigProblem,
@@ -22,7 +32,7 @@ from eventyard.control.storage_config import (
     check_storage,
     default_warehouses,
 )
-from eventyard.destinations.base import DestinationDefinition
+from eventyard.destinations.base import DestinationDefinition, secret_fields
 from eventyard.destinations.registry import get_definition
 from eventyard.errors import ConfigError
 
@@ -30,6 +40,7 @@ __all__ = [
     "ActionConfig",
     "ArchiveSettings",
     "Config",
+    "ConfigProblem",
     "ConversionsSettings",
     "DeliverySettings",
     "DestinationConfig",
@@ -39,13 +50,20 @@ __all__ = [
     "ServerSettings",
     "SourceConfig",
     "WarehouseConfig",
+    "check_config",
+    "check_destination",
+    "check_references",
     "decode_settings",
+    "decode_struct",
+    "describe_problem",
     "load_config",
     "parse_config",
     "resolve_settings",
 ]
 
 MAX_CONFIG_BYTES = 1_000_000
+
+_S = TypeVar("_S", bound=msgspec.Struct)
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -162,6 +180,10 @@ class Config(_Strict):
     warehouses: list[WarehouseConfig] = msgspec.field(default_factory=default_warehouses)
     """Default: one embedded DuckDB; an explicit `warehouses: []` turns it off."""
     conversions: ConversionsSettings = msgspec.field(default_factory=ConversionsSettings)
+    profiles: ProfilesSettings = msgspec.field(default_factory=ProfilesSettings)
+    """Identity resolution, profile traits and the Profile API (`control/profiles_config.py`)."""
+    tracking_plans: list[TrackingPlanConfig] = []
+    transformations: list[TransformationConfig] = []
 
     def source_by_key(self) -> dict[str, SourceConfig]:
         return {source.write_key: source for source in self.sources}
@@ -200,15 +222,24 @@ def _line_of(node: yaml.Node | None, path: str) -> int | None:
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `([^`]*)`$")
 
 
-def _fail(where: str, root: yaml.Node | None, path: str, message: str) -> ConfigError:
+def _pinpoint(path: str, message: str) -> tuple[str, str]:
     if unknown := _UNKNOWN_FIELD.match(message):
         # Point at the unknown key itself, not at the mapping that holds it.
         path = f"{path}.{unknown.group(1)}" if path != "$" else f"$.{unknown.group(1)}"
         message = "unknown key (check the spelling; see the configuration reference)"
-    line = _line_of(root, path)
+    return path, message
+
+
+def describe_problem(path: str, message: str) -> str:
+    """`key.path: message` for a ConfigProblem, without a file or line."""
+    path, message = _pinpoint(path, message)
+    return f"{path.removeprefix('$.').removeprefix('$') or '(top level)'}: {message}"
+
+
+def _fail(where: str, root: yaml.Node | None, path: str, message: str) -> ConfigError:
+    line = _line_of(root, _pinpoint(path, message)[0])
     location = f"{where}:{line}" if line else where
-    key = path.removeprefix("$.").removeprefix("$") or "(top level)"
-    return ConfigError(f"{location}: {key}: {message}")
+    return ConfigError(f"{location}: {describe_problem(path, message)}")
 
 
 def _split_msgspec_error(error: msgspec.ValidationError) -> tuple[str, str]:
@@ -280,75 +311,88 @@ def _compose(text: str, where: str) -> tuple[yaml.Node | None, Any]:
         raise ConfigError(f"{where}: nesting is too deep") from None
 
 
-def _check_references(config: Config, where: str, root: yaml.Node | None) -> None:
+def decode_struct(data: Any, kind: type[_S]) -> _S:
+    """`data` converted to a config struct (durations parsed); raises ConfigProblem."""
+    try:
+        return msgspec.convert(data, kind, dec_hook=_dec_hook)
+    except msgspec.ValidationError as error:
+        raise ConfigProblem(*_split_msgspec_error(error)) from None
+
+
+def check_config(config: Config) -> None:
+    """Every check `parse_config` runs after decoding; raises the first ConfigProblem."""
+    _check_server(config)
+    check_references(config)
+    sources = [source.name for source in config.sources]
+    check_protocols(config.tracking_plans, config.transformations, sources)
+    try:
+        check_storage(config.archive, config.warehouses, [s.name for s in config.sources])
+    except StorageConfigProblem as problem:
+        raise ConfigProblem(problem.path, problem.message) from None
+    for i, dest in enumerate(config.destinations):
+        check_destination(dest, f"$.destinations[{i}]")
+
+
+def check_references(config: Config) -> None:
+    """Names and write keys are unique; destinations name existing sources."""
     seen_keys: dict[str, int] = {}
     names = [source.name for source in config.sources]
     for i, source in enumerate(config.sources):
         if not source.name or not source.write_key:
-            raise _fail(where, root, f"$.sources[{i}]", "name and write_key must not be empty")
+            raise ConfigProblem(f"$.sources[{i}]", "name and write_key must not be empty")
         if source.name in names[:i]:
-            raise _fail(where, root, f"$.sources[{i}].name", f"duplicate source {source.name!r}")
+            raise ConfigProblem(f"$.sources[{i}].name", f"duplicate source {source.name!r}")
         if source.write_key in seen_keys:
-            raise _fail(where, root, f"$.sources[{i}].write_key", "write_key already used")
+            raise ConfigProblem(f"$.sources[{i}].write_key", "write_key already used")
         seen_keys[source.write_key] = i
     dest_names = [dest.name for dest in config.destinations]
     for i, dest in enumerate(config.destinations):
         if dest.name in dest_names[:i]:
-            raise _fail(where, root, f"$.destinations[{i}].name", f"duplicate {dest.name!r}")
+            raise ConfigProblem(f"$.destinations[{i}].name", f"duplicate {dest.name!r}")
         for j, source_name in enumerate(dest.sources):
             if source_name not in names:
-                raise _fail(
-                    where,
-                    root,
+                raise ConfigProblem(
                     f"$.destinations[{i}].sources[{j}]",
                     f"no source named {source_name!r}; known sources: {', '.join(names) or 'none'}",
                 )
 
 
-def _check_server(config: Config, where: str, root: yaml.Node | None) -> None:
+def _check_server(config: Config) -> None:
     for i, cidr in enumerate(config.server.trusted_proxies):
         try:
             ipaddress.ip_network(cidr, strict=False)
         except ValueError:
-            raise _fail(
-                where, root, f"$.server.trusted_proxies[{i}]", f"{cidr!r} is not an IP or CIDR"
+            raise ConfigProblem(
+                f"$.server.trusted_proxies[{i}]", f"{cidr!r} is not an IP or CIDR"
             ) from None
     if not 0 < config.server.port < 65536:
-        raise _fail(where, root, "$.server.port", "port must be between 1 and 65535")
+        raise ConfigProblem("$.server.port", "port must be between 1 and 65535")
     if config.log.partitions < 1 or config.log.partitions > 1024:
-        raise _fail(where, root, "$.log.partitions", "partitions must be between 1 and 1024")
+        raise ConfigProblem("$.log.partitions", "partitions must be between 1 and 1024")
 
 
-def _parse_settings(config: Config, where: str, root: yaml.Node | None) -> None:
-    for i, dest in enumerate(config.destinations):
-        try:
-            definition = get_definition(dest.type)
-        except ConfigError as error:
-            raise _fail(where, root, f"$.destinations[{i}].type", str(error)) from None
-        try:
-            decode_settings(definition, dest.settings)
-        except msgspec.ValidationError as error:
-            path, message = _split_msgspec_error(error)
-            full = f"$.destinations[{i}].settings" + path.removeprefix("$")
-            raise _fail(where, root, full, message) from None
-        _check_plan(dest, definition, f"$.destinations[{i}]", where, root)
-
-
-def _check_plan(
-    dest: DestinationConfig,
-    definition: DestinationDefinition,
-    at: str,
-    where: str,
-    root: yaml.Node | None,
-) -> None:
-    """Compile the filters and actions exactly as the router will, so errors surface now."""
+def check_destination(dest: DestinationConfig, at: str) -> None:
+    """The type exists, its settings decode, and filters and actions compile as the router
+    will compile them, so that errors surface when the configuration is written. Secret
+    settings never appear in the message."""
+    try:
+        definition = get_definition(dest.type)
+    except ConfigError as error:
+        raise ConfigProblem(f"{at}.type", str(error)) from None
+    try:
+        decode_settings(definition, dest.settings)
+    except msgspec.ValidationError as error:
+        path, message = _split_msgspec_error(error)
+        secrets = [dest.settings.get(key) for key in secret_fields(definition.settings)]
+        full = f"{at}.settings" + path.removeprefix("$")
+        raise ConfigProblem(full, redact(message, secrets)) from None
     # Imported here: the pipeline package imports this module (it routes by Config).
     from eventyard.pipeline.plan import PlanError, compile_plan
 
     try:
         compile_plan(dest, definition)
     except PlanError as error:
-        raise _fail(where, root, at + error.path, error.reason) from None
+        raise ConfigProblem(at + error.path, error.reason) from None
 
 
 def decode_settings(definition: DestinationDefinition, raw: dict[str, Any]) -> Any:
@@ -362,7 +406,10 @@ def resolve_settings(dest: DestinationConfig) -> Any:
 
 
 def parse_config(text: str, where: str = "eventyard.yaml") -> Config:
-    """Validate YAML text into a Config; every problem is a ConfigError naming key and line."""
+    """Validate YAML text into a Config; every problem is a ConfigError naming key and line.
+
+    `${NAME}` in a string value is replaced by the environment variable NAME.
+    """
     if len(text.encode("utf-8", "surrogatepass")) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{where}: larger than {MAX_CONFIG_BYTES} bytes; is this the right file?")
     root, data = _compose(text, where)
@@ -371,17 +418,10 @@ def parse_config(text: str, where: str = "eventyard.yaml") -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: the top level must be a mapping (sources:, destinations:)")
     try:
-        config = msgspec.convert(data, Config, dec_hook=_dec_hook)
-    except msgspec.ValidationError as error:
-        path, message = _split_msgspec_error(error)
-        raise _fail(where, root, path, message) from None
-    _check_server(config, where, root)
-    _check_references(config, where, root)
-    try:
-        check_storage(config.archive, config.warehouses, [s.name for s in config.sources])
-    except StorageConfigProblem as problem:
+        config = decode_struct(interpolate(data, os.environ), Config)
+        check_config(config)
+    except ConfigProblem as problem:
         raise _fail(where, root, problem.path, problem.message) from None
-    _parse_settings(config, where, root)
     return config
 
 

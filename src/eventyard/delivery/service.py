@@ -53,6 +53,7 @@ class DeliveryService:
             resolve_settings(dest),
             state=self.state,
             client=self.client,
+            observe=dest.mode == "observe",
         )
         if self._running:
             self._start(dest.name)

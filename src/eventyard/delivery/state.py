@@ -1,5 +1,6 @@
-"""The state database (`state.db` in the data dir): dedup entries, delivery jobs, dead letters
-and the delivery trace (`delivery.trace`).
+"""The state database (`state.db` in the data dir): dedup entries, delivery jobs, dead letters,
+the delivery trace (`delivery.trace`), conversion state (`conversions.store`, the
+`conversions.ledger`) and Protocols' violation counts and outbox (`protocols.store`).
 
 SQLite has one writer, so one dedicated thread owns the connection and runs every call
 atomically: the event loop never blocks on disk, and calls never interleave. Callers
@@ -20,7 +21,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from eventyard.control.config import Config
+from eventyard.conversions import ledger
+from eventyard.conversions import store as conversion_store
 from eventyard.delivery import trace
+from eventyard.protocols import store as protocol_store
 from eventyard.sqlite_writer import connect, take_all
 
 __all__ = ["SCHEMA", "StateStore", "open_state"]
@@ -108,7 +112,9 @@ class StateStore:
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = connect(self.path)
-        conn.executescript(SCHEMA + trace.SCHEMA)
+        conn.executescript(
+            SCHEMA + trace.SCHEMA + conversion_store.SCHEMA + ledger.SCHEMA + protocol_store.SCHEMA
+        )
         return conn
 
     async def close(self) -> None:

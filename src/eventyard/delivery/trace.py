@@ -1,7 +1,9 @@
 """Why did event X (not) reach destination Y: every routing and delivery decision, per event.
 
-Steps are written by the router (duplicate, filtered, not_subscribed, invalid_payload,
-queued) and by the delivery workers (attempt_failed, delivered, dead), and by dead-letter
+Steps are written by the router (duplicate, blocked by a tracking plan, consent, filtered,
+not_subscribed, invalid_payload, queued), by the delivery workers (attempt_failed,
+delivered, dead, and observed for destinations in observe mode, which send nothing), and by
+dead-letter
 commands (requeued), always inside the same state transaction as the decision itself, so
 the trace never disagrees with the queue. Each step also bumps a persistent count per
 (destination, action, step, reason), which `/metrics` exposes as
@@ -9,7 +11,8 @@ the trace never disagrees with the queue. Each step also bumps a persistent coun
 the counts are kept for ever.
 
 `reason` in counts is the HTTP status when a step has one, else the step's short `reason`
-(e.g. "filter", "drop", "sample" for filtered events; the problem for invalid payloads;
+(e.g. "filter", "drop", "sample", "conversion_events" for filtered events; the consent
+decision for suppressed ones; the problem for invalid payloads;
 "timeout" or "connection" for failed attempts without a status): a small set of values,
 fit for a metrics label, while `detail` explains the one event.
 """
@@ -25,12 +28,15 @@ __all__ = ["SCHEMA", "STEPS", "Step", "counts", "purge", "record", "steps_for"]
 
 STEPS = (
     "duplicate",
+    "blocked",
+    "consent",
     "filtered",
     "not_subscribed",
     "invalid_payload",
     "queued",
     "attempt_failed",
     "delivered",
+    "observed",
     "dead",
     "requeued",
 )

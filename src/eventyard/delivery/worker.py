@@ -7,6 +7,10 @@ stays on disk in the state database.
 A slot claims the job that is due first and, when that job's action batches (its `batch`
 gives BatchLimits and it has `perform_batch`), more jobs of the same action up to the
 limits, waiting up to max_wait for the batch to fill. Other actions get one `perform` per job.
+
+A destination in observe mode (`mode: observe`, a dry run beside a live route) never calls
+`perform`: each claimed job's payload is kept in the `observed` table, and the job settles
+with an `observed` trace step, in one state transaction.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import httpx
 import orjson
 
 from eventyard.control.config import DeliverySettings
-from eventyard.delivery import jobs, settle
+from eventyard.conversions import store
+from eventyard.delivery import jobs, settle, trace
 from eventyard.delivery.http import from_http_error
 from eventyard.delivery.jobs import Job
 from eventyard.delivery.state import StateStore
@@ -91,8 +96,11 @@ class DestinationWorker:
         *,
         state: StateStore,
         client: httpx.AsyncClient,
+        observe: bool = False,
     ) -> None:
         self.name = name
+        self.observe = observe
+        """Keep payloads instead of sending them (`mode: observe`)."""
         self.delivery = delivery
         self.definition = definition
         self.settings = settings
@@ -127,7 +135,9 @@ class DestinationWorker:
         while True:
             try:
                 batch = await self._next_batch()
-                if batch:
+                if batch and self.observe:
+                    await self._keep(batch)
+                elif batch:
                     await self._settle(batch, await self._attempt(batch))
             except Exception:  # the state database failed; keep the slot alive and retry
                 log.exception("delivery to %s failed; retrying in 1s", self.name)
@@ -239,6 +249,31 @@ class DestinationWorker:
             log.exception("destination %s raised an unexpected error", self.name)
             failure = TransientError(f"destination code failed: {type(error).__name__}: {error}")
         return [failure] * len(batch)
+
+    async def _keep(self, batch: list[Job]) -> None:
+        """Observe mode: keep the payloads and settle the jobs as observed; nothing is sent."""
+        now = time.time()
+        steps = [
+            trace.Step(
+                job.message_id,
+                self.name,
+                job.action,
+                "observed",
+                f"observe mode: payload kept ({len(job.payload)} bytes), nothing sent",
+                None,
+                now,
+            )
+            for job in batch
+        ]
+
+        def write(conn: sqlite3.Connection) -> None:
+            kept = [(job.action, job.message_id, job.payload) for job in batch]
+            store.keep_observed(conn, self.name, kept, now)
+            jobs.complete(conn, self.name, [job.id for job in batch])
+            trace.record(conn, steps)
+
+        await self.state.run(write)
+        self.wakeup.fire()
 
     async def _settle(self, batch: list[Job], outcomes: list[DeliveryError | None]) -> None:
         now = time.time()

@@ -16,7 +16,7 @@ from eventyard.control.config import Config, SourceConfig
 from eventyard.errors import IngestError, LogError
 from eventyard.ingest.auth import basic_write_key, resolve_source
 from eventyard.ingest.body import decode_body, parse_object, read_body
-from eventyard.ingest.cdn_settings import settings_document
+from eventyard.ingest.cdn_settings import public_origin, settings_document
 from eventyard.ingest.client_ip import ClientIp
 from eventyard.ingest.pixel import TRANSPARENT_GIF, pixel_message
 from eventyard.ingest.process import Outcome, accept, process_batch
@@ -168,12 +168,11 @@ class TrackingApi:
         write_key = request.path_params["write_key"]
         if write_key not in self._sources:
             return error_response(404, "not_found", "unknown write key")
-        scheme = request.url.scheme
         _, trusted = self._peer(request)
-        forwarded_proto = request.headers.get("x-forwarded-proto")
-        if trusted and forwarded_proto:
-            scheme = forwarded_proto.split(",")[0].strip().lower()
-        host = request.headers.get("host") or request.url.netloc
+        origin = public_origin(request, trusted)
+        if origin is None:
+            return error_response(400, "invalid_request", "the Host header is not host[:port]")
+        scheme, host = origin
         return json_response(settings_document(write_key, host, scheme))
 
     async def ignored(self, request: Request) -> Response:

@@ -1,4 +1,5 @@
-"""The tracking API application (segment.md §1, §7): routes, CORS, write keys.
+"""The tracking API application (segment.md §1, §7): routes, CORS, write keys, and the
+signed webhook that Segment forwards to (`ingest.segment_webhook`).
 
 Other parts of eventyard (control API, UI) add their routes through `extra_routes`;
 they do not get the tracking API's CORS policy.
@@ -16,6 +17,7 @@ from eventyard.control.config import Config
 from eventyard.control.live import LiveConfig
 from eventyard.ingest.api import TrackingApi
 from eventyard.ingest.cors import TrackingCors
+from eventyard.ingest.segment_webhook import SegmentWebhook
 from eventyard.log.base import EventLog
 from eventyard.spec.messages import MESSAGE_TYPES
 
@@ -51,9 +53,11 @@ def create_app(
     """The ASGI app; the caller opens and closes `log` (e.g. in its lifespan). With `live`,
     write keys follow configuration changes without a restart."""
     api = TrackingApi(config, log)
+    webhook = SegmentWebhook(config, log)
     if live is not None:
         live.subscribe(api.reconfigure)
+        live.subscribe(webhook.reconfigure)
     return Starlette(
-        routes=[*tracking_routes(api), *extra_routes],
+        routes=[*tracking_routes(api), *webhook.routes(), *extra_routes],
         middleware=[Middleware(TrackingCors, origins=config.server.cors_origins)],
     )

@@ -1,8 +1,9 @@
 """What one log record becomes, per destination: delivery jobs and trace steps.
 
-Runs inside the router's state transaction, after dedup: a fresh event goes through each
-target destination's plan (filters, subscriptions, mapping, payload check); every outcome,
-the jobs queued and the reasons nothing was, becomes a trace step.
+Runs inside the router's state transaction, after dedup: a fresh event goes through the
+consent and conversions stage (`pipeline.conversions`), then each target destination's plan
+(filters, subscriptions, mapping, payload check); every outcome, the jobs queued and the
+reasons nothing was, becomes a trace step.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import orjson
 from eventyard.delivery.jobs import NewJob
 from eventyard.delivery.trace import Step
 from eventyard.log.base import LogRecord
+from eventyard.pipeline.consent import Refused
+from eventyard.pipeline.conversions import ConversionStage
 from eventyard.pipeline.fanout import targets
 from eventyard.pipeline.plan import DestinationPlan
 
@@ -50,8 +53,12 @@ def route_record(
     now: float,
     jobs: list[NewJob],
     steps: list[Step],
+    stage: ConversionStage | None = None,
 ) -> None:
-    """Append the record's jobs and steps (`fresh`: not a duplicate within the window)."""
+    """Append the record's jobs and steps (`fresh`: not a duplicate within the window).
+
+    `stage` holds the router's state connection; without one (replays) conversions keep no
+    state: no remembered click IDs, no cross-route dedup, no ledger."""
     mid = record.message_id
     event = _decode(record.payload)
     if event is None:
@@ -67,8 +74,15 @@ def route_record(
         steps += [Step(mid, name, None, "duplicate", detail, None, now) for name in chosen]
         return
     received = received_at(event)
+    conversions = (stage or ConversionStage(None, now)).event(record, event)
     for name in chosen:
-        routed = plans[name].route(event)
+        admitted = conversions.admit(name, plans[name].rules)
+        if isinstance(admitted, Refused):
+            step = Step(mid, name, None, admitted.step, admitted.detail, None, now, admitted.reason)
+            steps.append(step)
+            continue
+        routed = plans[name].route(admitted.event)
+        conversions.routed(name, admitted, bool(routed.jobs))
         for action, payload in routed.jobs:
             jobs.append(NewJob(name, action, record.key, mid, payload, received))
             detail = f"queued for {action} ({len(payload)} bytes)"

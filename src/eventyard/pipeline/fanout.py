@@ -16,12 +16,18 @@ __all__ = ["integrations_of", "routes", "targets"]
 
 
 def routes(config: Config) -> dict[str, list[str]]:
-    """Source name -> names of the enabled destinations connected to it, in config order."""
+    """Source name -> names of the enabled destinations connected to it, in config order.
+
+    A tracking plan's source is in the table even without a destination (an empty list):
+    its events are still checked, counted and forwarded."""
     table: dict[str, list[str]] = {}
     for dest in config.destinations:
         if dest.enabled:
             for source in dest.sources:
                 table.setdefault(source, []).append(dest.name)
+    for plan in config.tracking_plans:
+        for source in plan.sources:
+            table.setdefault(source, [])
     return table
 
 

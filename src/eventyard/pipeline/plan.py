@@ -1,6 +1,8 @@
-"""One destination's compiled routing plan: filters, then every enabled action's subscription,
-mapping and payload check. Compiled once per configuration (also at load time, so that a bad
-FQL or mapping is a config error with a line number); `route(event)` runs per event.
+"""One destination's compiled routing plan: its consent and conversion rules (applied first,
+by `pipeline.conversions`), filters, then every enabled action's subscription, mapping and
+payload check. Compiled once per configuration (also at load time, so that a bad FQL,
+mapping or conversion event is a config error with a line number); `route(event)` runs per
+event.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from typing import Any
 
 import orjson
 
-from eventyard.control.config import Config, DestinationConfig
+from eventyard.control.config import Config, ConversionsSettings, DestinationConfig
 from eventyard.destinations.base import DestinationDefinition
 from eventyard.destinations.registry import get_definition
 from eventyard.fql import FQLSyntaxError
 from eventyard.mapping import MappingError
 from eventyard.pipeline.actions import CompiledAction, compile_action
+from eventyard.pipeline.conversions import Rules, compile_rules
 from eventyard.pipeline.destination_filter import (
     DestinationFilter,
     Dropped,
@@ -50,6 +53,7 @@ class DestinationPlan:
     name: str
     filter: DestinationFilter | None
     actions: tuple[CompiledAction, ...]
+    rules: Rules
 
     def route(self, event: dict[str, Any]) -> Routed:
         """Filter, match subscriptions, map and check; never raises on a JSON event."""
@@ -112,8 +116,13 @@ def _compile_action(
         raise PlanError(f"{at}.mapping{_key_path(error.path)}", error.reason) from None
 
 
-def compile_plan(dest: DestinationConfig, definition: DestinationDefinition) -> DestinationPlan:
-    """Compile a destination's filters and enabled actions; raises PlanError naming the key."""
+def compile_plan(
+    dest: DestinationConfig,
+    definition: DestinationDefinition,
+    conversions: ConversionsSettings | None = None,
+) -> DestinationPlan:
+    """Compile a destination's rules, filters and enabled actions; raises PlanError naming
+    the key. `conversions` (aliases, limited regions, dedup window) defaults to the defaults."""
     unknown = sorted(set(dest.actions) - set(definition.actions))
     if unknown:
         known = ", ".join(sorted(definition.actions)) or "none"
@@ -126,13 +135,14 @@ def compile_plan(dest: DestinationConfig, definition: DestinationDefinition) -> 
         name=dest.name,
         filter=compile_filters(dest.filter, dest.filters),
         actions=tuple(action for action in compiled if action is not None),
+        rules=compile_rules(dest, definition, conversions or ConversionsSettings()),
     )
 
 
 def compile_plans(config: Config) -> dict[str, DestinationPlan]:
     """Every enabled destination's plan, by name (what the router routes with)."""
     return {
-        dest.name: compile_plan(dest, get_definition(dest.type))
+        dest.name: compile_plan(dest, get_definition(dest.type), config.conversions)
         for dest in config.destinations
         if dest.enabled
     }

@@ -1,17 +1,22 @@
 """The router: reads the log per partition, deduplicates, and, per connected destination,
-filters, matches action subscriptions and maps, queueing one delivery job per (event,
-destination, subscribed action) that carries the mapped payload.
+applies consent and conversions (`pipeline.conversions`), filters, matches action
+subscriptions and maps, queueing one delivery job per (event, destination, subscribed
+action) that carries the mapped payload.
 
 Crash safety. For a batch of log records the router (1) in ONE state transaction records the
-messageIds in the dedup table, maps the fresh events, inserts their delivery jobs and writes
-the trace steps of every decision, then (2) commits the log offset.
+messageIds in the dedup table, runs the conversions stage (remembered click IDs, conversions
+already sent, ledger rows, match quality), maps the fresh events, inserts their delivery
+jobs and writes the trace steps of every decision, then (2) commits the log offset.
 - Crash before (1) commits: nothing was written; the records are read again. No loss.
 - Crash between (1) and (2): the records are read again, and dedup finds every messageId
-  already seen, so no job is queued twice. No loss, no duplicates.
+  already seen, so no job is queued twice and no conversion state is written twice. No
+  loss, no duplicates.
 - Crash after (2): the records are never read again; their jobs are on disk. No loss.
-Mapping is a pure function of the event and the configuration, so a re-read record could
-only ever map to the same payloads. The one gap: if the process stays down longer than
-`pipeline.dedup_window`, the re-read events are queued again (at-least-once, never loss).
+Routing is a pure function of the event, the configuration and the state tables read in
+that same transaction, so a re-read record could only ever map to the same payloads. The
+one gap: if the process stays down longer than `pipeline.dedup_window`, the re-read events
+are queued again (at-least-once, never loss), unless the conversions stage finds their
+event_id already sent within `conversions.dedup_window`.
 The `duplicate` trace steps also count those re-read records, which over-counts drops
 after a crash but never loses events.
 
@@ -33,9 +38,11 @@ from eventyard.delivery.jobs import NewJob
 from eventyard.delivery.state import StateStore
 from eventyard.log.base import EventLog, LogRecord
 from eventyard.pipeline import dedup
+from eventyard.pipeline.conversions import ConversionStage
 from eventyard.pipeline.enqueue import route_record
 from eventyard.pipeline.fanout import routes
 from eventyard.pipeline.plan import DestinationPlan, compile_plans
+from eventyard.pipeline.protocols import ProtocolStage
 from eventyard.stopping import wait_or_stop
 
 __all__ = ["CONSUMER", "Router"]
@@ -67,12 +74,14 @@ class Router:
         self.idle_wait = idle_wait
         self._routes = routes(config)
         self._plans = compile_plans(config)
+        self._protocols = ProtocolStage(config)
         self._window = float(config.pipeline.dedup_window)
 
     def reconfigure(self, config: Config) -> None:
         """Route the next batch with the new destinations, filters and mappings (a batch in
         flight finishes with the plans it started with)."""
         self._plans = compile_plans(config)
+        self._protocols = ProtocolStage(config)
         self._routes = routes(config)
         self.config = config
 
@@ -124,11 +133,12 @@ class Router:
         routed: list[tuple[LogRecord, list[str]]] = []
         for record in records:
             connected = table.get(record.source)
-            if connected:
+            if connected is not None:  # empty: a tracking plan's source without destinations
                 routed.append((record, connected))
         queued = 0
         if routed:
             queued = await self.state.run(lambda conn: self._enqueue(conn, routed, plans, now))
+        await self._protocols.flush(self.state, self.log)
         last = records[-1]
         await self.log.commit(CONSUMER, last.partition, last.offset)
         if queued:
@@ -146,8 +156,12 @@ class Router:
         fresh = dedup.first_seen(conn, keys, now, self._window)
         new_jobs: list[NewJob] = []
         steps: list[trace.Step] = []
+        routed, fresh = self._protocols.screen(conn, routed, fresh, now, steps)
+        rules = (plan.rules for plan in plans.values())
+        stage = ConversionStage.for_batch(conn, now, rules, self.config)
         for (record, connected), is_new in zip(routed, fresh, strict=True):
-            route_record(record, connected, plans, is_new, now, new_jobs, steps)
+            route_record(record, connected, plans, is_new, now, new_jobs, steps, stage)
+        stage.finish()
         trace.record(conn, steps)
         return jobs.insert(conn, new_jobs, now)
 

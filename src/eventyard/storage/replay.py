@@ -34,11 +34,10 @@ from eventyard.control.config import Config
 from eventyard.delivery.jobs import NewJob
 from eventyard.delivery.state import StateStore
 from eventyard.delivery.trace import Step
-from eventyard.destinations.registry import get_definition
 from eventyard.fql import compile_fql
 from eventyard.log.base import LogRecord
 from eventyard.pipeline.enqueue import route_record
-from eventyard.pipeline.plan import compile_plan
+from eventyard.pipeline.plan import compile_plans
 from eventyard.spec.timestamps import format_iso
 from eventyard.storage import replay_state
 from eventyard.storage.archive_read import read_archive
@@ -99,12 +98,13 @@ class ReplayService:
         self.root = archive_root
         self.on_enqueued = on_enqueued
         self.retry_after = retry_after
-        self._plans = {
-            d.name: compile_plan(d, get_definition(d.type))
-            for d in config.destinations
-            if d.enabled
-        }
+        self._plans = compile_plans(config)
         self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def reconfigure(self, config: Config) -> None:
+        """Replays route their next chunk with the changed destinations' plans."""
+        self.config = config
+        self._plans = compile_plans(config)
 
     async def open(self) -> None:
         await self.state.run(lambda conn: conn.execute(replay_state.SCHEMA))

@@ -1,0 +1,178 @@
+"""Who may do what in a workspace: tokens and users (owners), and the audit log.
+
+Token and user changes are audited like configuration changes. The audit log is readable
+by every role: its documents are masked, and a viewer can read the configuration anyway.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from eventyard.control import accounts, audit
+from eventyard.control.accounts import Role
+from eventyard.control.api_errors import ApiError
+from eventyard.control.api_http import Endpoint, Param, caller, encoded, read_struct
+from eventyard.control.api_ops import iso
+from eventyard.control.api_schemas import (
+    AuditRecord,
+    CreatedToken,
+    Member,
+    NewMember,
+    NewToken,
+    TokenOut,
+)
+
+if TYPE_CHECKING:
+    from eventyard.control.context import ServerContext
+
+__all__ = ["admin_endpoints", "members"]
+
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def members(conn: sqlite3.Connection, workspace: str) -> dict[str, Role]:
+    """The users of a workspace and their roles, by email."""
+    rows = conn.execute(
+        "SELECT email, role FROM memberships WHERE workspace = ? ORDER BY email", (workspace,)
+    )
+    return {email: accounts.check_role(role) for email, role in rows}
+
+
+def _number(request: Request, key: str, default: int | None, most: int) -> int | None:
+    raw = request.query_params.get(key)
+    if raw is None:
+        return default
+    if not _ID.fullmatch(raw) or not 1 <= int(raw) <= most:
+        raise ApiError(400, f"invalid_{key}", f"{key} must be a whole number from 1 to {most}")
+    return int(raw)
+
+
+class _Admin:
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+
+    async def tokens(self, request: Request) -> Response:
+        workspace = caller(request).workspace
+        found = await self.ctx.plane.read(lambda conn: accounts.list_tokens(conn, workspace))
+        return encoded(
+            [
+                TokenOut(
+                    id=t.id,
+                    name=t.name,
+                    role=t.role,
+                    created_at=iso(t.created_at),
+                    last_used_at=None if t.last_used_at is None else iso(t.last_used_at),
+                )
+                for t in found
+            ]
+        )
+
+    async def create_token(self, request: Request) -> Response:
+        body = await read_struct(request, NewToken)
+        who = caller(request)
+
+        def create(conn: sqlite3.Connection) -> CreatedToken:
+            if any(t.name == body.name for t in accounts.list_tokens(conn, who.workspace)):
+                raise ApiError(409, "token_exists", f"a token named {body.name!r} exists")
+            token = accounts.create_token(conn, who.workspace, body.role, body.name, who.actor)
+            (made,) = [t for t in accounts.list_tokens(conn, who.workspace) if t.name == body.name]
+            return CreatedToken(id=made.id, name=made.name, role=made.role, token=token)
+
+        return encoded(await self.ctx.plane.change(create), status=201)
+
+    async def revoke_token(self, request: Request) -> Response:
+        raw: str = request.path_params["token_id"]
+        who = caller(request)
+        token_id = int(raw) if _ID.fullmatch(raw) else -1
+        revoked = await self.ctx.plane.change(
+            lambda conn: accounts.revoke_token(conn, who.workspace, token_id, who.actor)
+        )
+        if not revoked:
+            raise ApiError(404, "unknown_token", f"no token with id {raw[:80]!r} in this workspace")
+        return Response(status_code=204)
+
+    async def users(self, request: Request) -> Response:
+        workspace = caller(request).workspace
+        found = await self.ctx.plane.read(lambda conn: members(conn, workspace))
+        return encoded([Member(email=email, role=role) for email, role in found.items()])
+
+    async def add_user(self, request: Request) -> Response:
+        """A new user with a password, or an existing one (no password) joining this
+        workspace; either way with the given role here."""
+        body = await read_struct(request, NewMember)
+        who = caller(request)
+
+        def add(conn: sqlite3.Connection) -> Member:
+            login = accounts.check_login(body.email)
+            if not accounts.user_exists(conn, login):
+                if body.password is None:
+                    raise ApiError(
+                        400, "password_required", f"{login!r} is a new user: send a password"
+                    )
+                accounts.create_user(
+                    conn, login, body.password, who.workspace, body.role, who.actor
+                )
+            elif body.password is not None:
+                raise ApiError(
+                    409,
+                    "user_exists",
+                    f"user {login!r} exists; send no password to give them a role here "
+                    "(users change their own passwords)",
+                )
+            else:
+                accounts.set_membership(conn, login, who.workspace, body.role, who.actor)
+            return Member(email=login, role=body.role)
+
+        return encoded(await self.ctx.plane.change(add), status=201)
+
+    async def audit(self, request: Request) -> Response:
+        workspace = caller(request).workspace
+        limit = _number(request, "limit", 100, audit.MAX_ENTRIES) or 100
+        before = _number(request, "before", None, 2**62)
+        entries = await self.ctx.plane.read(
+            lambda conn: audit.list_entries(conn, workspace, limit, before)
+        )
+        return encoded(
+            [
+                AuditRecord(
+                    id=e.id,
+                    at=iso(e.at),
+                    workspace=e.workspace,
+                    actor=e.actor,
+                    action=e.action,
+                    kind=e.kind,
+                    name=e.name,
+                    before=e.before,
+                    after=e.after,
+                )
+                for e in entries
+            ]
+        )
+
+
+def admin_endpoints(ctx: ServerContext) -> list[Endpoint]:
+    admin = _Admin(ctx)
+    limit = Param("limit", int, f"How many entries, newest first (1 to {audit.MAX_ENTRIES}).")
+    before = Param("before", int, "Only entries older than this id (the last one seen).")
+    return [
+        Endpoint("GET", "/api/v1/tokens", admin.tokens, "List the workspace's tokens",
+                 "tokens", role="owner", response=list[TokenOut]),
+        Endpoint("POST", "/api/v1/tokens", admin.create_token,
+                 "Create a token; it is shown this once", "tokens", role="owner",
+                 body=NewToken, response=CreatedToken, status=201, errors=(409,)),
+        Endpoint("DELETE", "/api/v1/tokens/{token_id}", admin.revoke_token,
+                 "Revoke a token; it stops working at once", "tokens", role="owner",
+                 status=204, errors=(404,)),
+        Endpoint("GET", "/api/v1/users", admin.users, "The workspace's users and roles",
+                 "users", role="owner", response=list[Member]),
+        Endpoint("POST", "/api/v1/users", admin.add_user,
+                 "Add a user to the workspace with a role", "users", role="owner",
+                 body=NewMember, response=Member, status=201, errors=(409,)),
+        Endpoint("GET", "/api/v1/audit", admin.audit, "Who changed what, newest first",
+                 "audit", response=list[AuditRecord], params=(limit, before), errors=(400,)),
+    ]  # fmt: skip

@@ -1,0 +1,128 @@
+"""Platform user_data from the conversion object, driven by one table per platform.
+
+Each ad platform wants the same identifiers under its own keys, normalized by its own rules,
+hashed or plain, single or in arrays. A platform declares that as a tuple of `Identifier`s and
+`user_data` does the rest, so hashing rules live in one table per platform, next to the docs
+they cite, and the mechanics (never hash twice, drop what cannot be normalized) live here once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventyard.conversions.identity import country as country_code
+from eventyard.conversions.identity import hash_once
+
+__all__ = ["Identifier", "InCountry", "Normalize", "hashed", "ip_address", "plain", "user_data"]
+
+Normalize = Callable[[str], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class InCountry:
+    """A normalizer that reads national formats in the user's country (phones, ZIP codes)."""
+
+    normalize: Callable[[str, str | None], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    """One key of a platform's user_data and where its value comes from."""
+
+    key: str
+    """The platform's key, e.g. `em`."""
+    source: str
+    """Dotted path in the conversion object, e.g. `user.email`, `click_ids.fbc`, `ip`."""
+    normalize: Normalize | InCountry | None = None
+    """None: the value is sent as it is (IP, user agent, click ids)."""
+    hashed: bool = False
+    many: bool = False
+    """The platform takes an array (all values of the source), else the first value."""
+
+
+def hashed(
+    key: str, source: str, normalize: Normalize | InCountry, many: bool = False
+) -> Identifier:
+    """An identifier normalized, then SHA-256 hashed (a value that is a hash already is kept)."""
+    return Identifier(key, source, normalize, hashed=True, many=many)
+
+
+def plain(key: str, source: str, normalize: Normalize | None = None) -> Identifier:
+    """An identifier sent in plain text, normalized when `normalize` is given."""
+    return Identifier(key, source, normalize)
+
+
+def ip_address(value: str) -> str | None:
+    """A valid IPv4 or IPv6 address in canonical form: platforms refuse a request over a
+    malformed one (Meta rejects the whole batch), so such a value is left out instead."""
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def _lookup(conversion: Mapping[str, Any], source: str) -> Any:
+    value: Any = conversion
+    for part in source.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _texts(value: Any) -> list[str]:
+    """The candidate values: a string, a number (phones, ZIP codes), or a list of those."""
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items[:10]:
+        if isinstance(item, int) and not isinstance(item, bool):
+            item = str(item) if abs(item) < 10**20 else None
+        if isinstance(item, str) and item.strip():
+            out.append(item)
+    return out
+
+
+def _user_country(conversion: Mapping[str, Any]) -> str | None:
+    for source in ("user.country", "consent.country"):
+        raw = _lookup(conversion, source)
+        if isinstance(raw, str) and (code := country_code(raw)):
+            return code
+    return None
+
+
+def _normalizer(rule: Normalize | InCountry | None, where: str | None) -> Normalize | None:
+    if not isinstance(rule, InCountry):
+        return rule
+    regional = rule.normalize
+
+    def normalize(text: str) -> str | None:
+        return regional(text, where)
+
+    return normalize
+
+
+def _one(identifier: Identifier, raw: str, where: str | None) -> str | None:
+    normalize = _normalizer(identifier.normalize, where)
+    if identifier.hashed and normalize is not None:
+        return hash_once(raw, normalize)
+    return normalize(raw) if normalize is not None else raw.strip() or None
+
+
+def user_data(
+    conversion: Mapping[str, Any], table: Sequence[Identifier]
+) -> dict[str, str | list[str]]:
+    """The platform's user_data: only keys with a usable value, in table order."""
+    where = _user_country(conversion)
+    out: dict[str, str | list[str]] = {}
+    for identifier in table:
+        values: list[str] = []
+        for raw in _texts(_lookup(conversion, identifier.source)):
+            value = _one(identifier, raw, where)
+            if value is not None and value not in values:
+                values.append(value)
+        if values:
+            out[identifier.key] = values if identifier.many else values[0]
+    return out

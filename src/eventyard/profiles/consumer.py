@@ -1,0 +1,171 @@
+"""`ProfilesService`: identity resolution as its own log consumer (`profiles`).
+
+Per batch: read up to `batch_size` records from the committed offsets of every partition,
+apply them all in ONE profile-store transaction (`engine.py`), then commit the offsets.
+- Crash before the store commits: nothing was written; the batch is read again.
+- Crash between the store commit and the offset commits: the batch is read again and every
+  record is found already applied (its messageId is in `events`): nothing changes twice.
+Beside it, on their own schedules: computed traits whose window moved are refolded, event
+bodies older than `events_retention` are dropped, and the change feed is copied to each SQL
+warehouse (`sync.py`). A failing part is logged and tried again later; it never stops the
+others. With `profiles.enabled: false` the consumer only moves its offsets to the end, so
+that it never holds back the log's retention.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from eventyard.control.config import Config
+from eventyard.log.base import EventLog, LogRecord
+from eventyard.profiles import computed_store
+from eventyard.profiles.engine import Engine
+from eventyard.profiles.feed import Feed
+from eventyard.profiles.sql import Sql
+from eventyard.profiles.store import store_path
+from eventyard.profiles.store_sqlite import SQLiteProfileStore
+from eventyard.profiles.sync import ProfilesSync, sync_targets
+from eventyard.stopping import wait_or_stop
+
+__all__ = ["CONSUMER", "ProfilesService"]
+
+CONSUMER = "profiles"
+log = logging.getLogger(__name__)
+
+
+class ProfilesService:
+    def __init__(
+        self,
+        config: Config,
+        log: EventLog,
+        data_dir: Path,
+        *,
+        batch_size: int = 2000,
+        idle_wait: float = 1.0,
+        windows_every: float = 60.0,
+        purge_every: float = 3600.0,
+        retry_after: float = 5.0,
+    ) -> None:
+        self.settings = config.profiles
+        self.log = log
+        self.batch_size = batch_size
+        self.idle_wait = idle_wait
+        self.windows_every = windows_every
+        self.purge_every = purge_every
+        self.retry_after = retry_after
+        self.store = SQLiteProfileStore(store_path(self.settings, data_dir))
+        schema = self.settings.sync_schema
+        self.syncs = [
+            ProfilesSync(self.store, target, schema, every=every)
+            for target, every in sync_targets(config.warehouses, data_dir)
+        ]
+        self.engine = Engine(self.settings, feed=bool(self.syncs))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until `stop`; resumes from the committed offsets."""
+        if not self.settings.enabled:
+            await self._follow_end(stop)
+            return
+        await asyncio.to_thread(self.store.open)
+        try:
+            parts: list[tuple[str, Callable[[], Awaitable[bool]], float]] = [
+                ("identity resolution", self.process_once, 0.0),
+                ("computed trait windows", self.expire_windows_once, self.windows_every),
+                ("event retention", self.purge_once, self.purge_every),
+            ]
+            for sync in self.syncs:
+                parts.append((f"sync to {sync.target.name}", self._sync_part(sync), sync.every))
+            await asyncio.gather(*(self._loop(stop, *part) for part in parts))
+        finally:
+            await asyncio.to_thread(self.store.close)
+
+    async def _loop(
+        self, stop: asyncio.Event, name: str, once: Callable[[], Awaitable[bool]], every: float
+    ) -> None:
+        """Call `once` until stop: again at once while it has more to do, else after
+        `every` seconds (the log consumer: when something is appended)."""
+        while not stop.is_set():
+            try:
+                more = await once()
+            except Exception:
+                log.exception("profiles: %s failed; retrying in %.0fs", name, self.retry_after)
+                await wait_or_stop(stop, asyncio.sleep(self.retry_after))
+                continue
+            if more:
+                continue
+            if every:
+                await wait_or_stop(stop, asyncio.sleep(every))
+            else:
+                await wait_or_stop(stop, self.log.wait(self.idle_wait))
+
+    async def process_once(self, now: float | None = None) -> bool:
+        """Apply one batch; True if a full batch was read (there may be more)."""
+        batches: list[list[LogRecord]] = []
+        room = self.batch_size
+        for partition in range(self.log.partitions):
+            if room <= 0:
+                break
+            after = await self.log.committed(CONSUMER, partition)
+            records = await self.log.read(partition, after, room)
+            if records:
+                batches.append(records)
+                room -= len(records)
+        if not batches:
+            return False
+        records = [record for batch in batches for record in batch]
+        await asyncio.to_thread(self.store.write, lambda sql: self.engine.apply(sql, records, now))
+        for batch in batches:
+            await self.log.commit(CONSUMER, batch[0].partition, batch[-1].offset)
+        return room <= 0
+
+    async def expire_windows_once(self, now: float | None = None) -> bool:
+        """Refold the profiles whose windowed computed traits lost contributions."""
+        moment = time.time() if now is None else now
+
+        def expire(sql: Sql) -> None:
+            feed = Feed(sql, self.engine.feed)
+            for trait in self.engine.computed:
+                for profile in sorted(computed_store.expire(sql, trait, moment)):
+                    changed = computed_store.recompute(sql, [trait], profile, moment)
+                    for key, value in changed.items():
+                        feed.trait(profile, key, value, moment, "")
+
+        await asyncio.to_thread(self.store.write, expire)
+        return False
+
+    async def purge_once(self, now: float | None = None) -> bool:
+        """Drop event bodies older than `events_retention` (the rows stay: replays need
+        their links and traits)."""
+        cutoff = (time.time() if now is None else now) - float(self.settings.events_retention)
+        await asyncio.to_thread(
+            self.store.write,
+            lambda sql: sql.run(
+                "UPDATE events SET payload = NULL WHERE ts < ? AND payload IS NOT NULL", (cutoff,)
+            ),
+        )
+        return False
+
+    def _sync_part(self, sync: ProfilesSync) -> Callable[[], Awaitable[bool]]:
+        async def once() -> bool:
+            loaded = await asyncio.to_thread(sync.sync_once)
+            if loaded:
+                await asyncio.to_thread(self._prune_feed)
+            return loaded >= sync.batch
+
+        return once
+
+    def _prune_feed(self) -> None:
+        """Feed rows every warehouse has loaded are not needed any more."""
+        done = min(sync.cursor() for sync in self.syncs)
+        self.store.write(lambda sql: sql.run("DELETE FROM feed WHERE id <= ?", (done,)))
+
+    async def _follow_end(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            for partition, end in enumerate(await self.log.end_offsets()):
+                if end > await self.log.committed(CONSUMER, partition):
+                    await self.log.commit(CONSUMER, partition, end)
+            await wait_or_stop(stop, asyncio.sleep(self.windows_every))

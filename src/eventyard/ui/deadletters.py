@@ -1,0 +1,111 @@
+"""The dead letters page: what each destination gave up on, and sending it again.
+
+Retrying goes through the same queue functions as `POST /api/v1/deadletters/retry`, limited
+to the user's workspace: a letter id of another workspace is ignored, a destination name of
+another workspace is answered 404. Retrying needs the editor role.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from eventyard.control.api_scope import workspace_config
+from eventyard.control.context import ServerContext
+from eventyard.delivery import jobs
+from eventyard.ui import stats
+from eventyard.ui.formdata import read_form
+from eventyard.ui.jsonview import letter_view
+from eventyard.ui.problems import PageError
+from eventyard.ui.session import UiUser, require
+from eventyard.ui.templating import render
+
+__all__ = ["MAX_IDS", "PER_DESTINATION", "deadletter_routes"]
+
+PER_DESTINATION = 25
+"""Letters listed per destination (newest first); "retry all" covers every one."""
+MAX_IDS = 100
+_ID = re.compile(r"[0-9]{1,15}")
+
+
+async def _names(ctx: ServerContext, user: UiUser, wanted: str | None) -> list[str]:
+    """The workspace's destinations, or just `wanted` (404 if it is not one of them)."""
+    config = await workspace_config(ctx, user.workspace)
+    names = sorted(d.name for d in config.destinations)
+    if wanted is None:
+        return names
+    if wanted not in names:
+        raise PageError(
+            404,
+            "No such destination",
+            f"Workspace {user.workspace!r} has no destination named {wanted[:100]!r}.",
+        )
+    return [wanted]
+
+
+async def page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    wanted = request.query_params.get("destination") or None
+    names = await _names(ctx, user, wanted)
+
+    def read(conn: sqlite3.Connection) -> tuple[dict[str, int], dict[str, Any]]:
+        return stats.dead_counts(conn, names), stats.dead_letters(conn, names, PER_DESTINATION)
+
+    counts, letters = await ctx.state.run(read)
+    views = {name: [letter_view(x) for x in found] for name, found in letters.items()}
+    requeued = request.query_params.get("requeued", "")
+    notice = None
+    if _ID.fullmatch(requeued):
+        count = int(requeued)
+        notice = (
+            f"{count:,} dead letter{'s' if count != 1 else ''} queued again."
+            if count
+            else "Nothing to retry: those letters were already retried."
+        )
+    context = {
+        "names": names,
+        "counts": counts,
+        "letters": views,
+        "total": sum(counts.values()),
+        "filtered": wanted,
+        "per_destination": PER_DESTINATION,
+        "notice": notice,
+    }
+    return render(request, "deadletters.html", context)
+
+
+async def retry(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    form = await read_form(request)
+    raw_ids = form.getlist("id")
+    if len(raw_ids) > MAX_IDS or not all(_ID.fullmatch(x) for x in raw_ids):
+        raise PageError(400, "Not retried", f"Choose up to {MAX_IDS} dead letters by their id.")
+    destination = form.get("destination") or None
+    names = await _names(ctx, user, destination)
+    ids = [int(x) for x in raw_ids]
+    now = time.time()
+
+    def requeue(conn: sqlite3.Connection) -> int:
+        if ids:
+            return stats.requeue_letters(conn, names, ids, now)
+        return sum(jobs.requeue_dead(conn, name, None, now) for name in names)
+
+    moved = await ctx.state.run(requeue)
+    if moved:
+        ctx.delivery.notify()
+    back = f"/deadletters?requeued={moved}"
+    if form.get("back") == "destination" and destination is not None:
+        back += f"&destination={quote(destination)}"
+    return RedirectResponse(back, status_code=303)
+
+
+def deadletter_routes(ctx: ServerContext) -> list[BaseRoute]:
+    return [
+        Route("/deadletters", require("viewer")(page)(ctx), methods=["GET"]),
+        Route("/deadletters/retry", require("editor")(retry)(ctx), methods=["POST"]),
+    ]

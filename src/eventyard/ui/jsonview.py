@@ -1,0 +1,163 @@
+"""Events as people read them in the debugger: a one-line summary and highlighted JSON.
+
+Highlighting happens here, on the server, so the page needs no JavaScript library, and every
+character of the event is escaped before any markup is added: an event is written by
+whoever holds a write key, so its values are hostile by default. Big events are cut to a
+bounded size; the row says how much was left out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from markupsafe import Markup, escape
+
+from eventyard.delivery.jobs import DeadLetter
+
+__all__ = [
+    "MAX_CELL",
+    "MAX_JSON",
+    "PREVIEW",
+    "EventRow",
+    "LetterView",
+    "event_row",
+    "highlight_json",
+    "letter_view",
+    "payload_view",
+    "shorten",
+]
+
+MAX_JSON = 32 * 1024
+"""Characters of pretty-printed JSON shown per event; the rest is summarised."""
+MAX_CELL = 120
+"""Characters of one table cell (event name, user id)."""
+PREVIEW = 160
+"""Characters of a one-line payload preview."""
+
+_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias", "invalid"})
+_TOKEN = re.compile(
+    r'(?P<key>"(?:[^"\\]|\\.)*")(?=\s*:)'
+    r'|(?P<string>"(?:[^"\\]|\\.)*")'
+    r"|(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)"
+    r"|(?P<literal>\btrue\b|\bfalse\b|\bnull\b)"
+)
+
+
+def shorten(text: str, limit: int = MAX_CELL) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def highlight_json(value: Any, limit: int = MAX_JSON) -> Markup:
+    """Indented JSON with <span class="j-..."> around keys, strings, numbers and literals."""
+    text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    cut = len(text) - limit
+    if cut > 0:
+        text = text[:limit]
+    parts: list[str] = []
+    done = 0
+    for match in _TOKEN.finditer(text):
+        parts.append(str(escape(text[done : match.start()])))
+        kind = match.lastgroup
+        parts.append(f'<span class="j-{kind}">{escape(match.group())}</span>')
+        done = match.end()
+    parts.append(str(escape(text[done:])))
+    if cut > 0:
+        parts.append(f'\n<span class="j-cut">\u2026 {cut:,} more characters not shown</span>')
+    return Markup("".join(parts))
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One event of the debugger's list."""
+
+    message_id: str
+    type: str
+    """As the event says (any text); `kind` is the safe one to style by."""
+    name: str
+    """The track event, the page/screen name, or the group id; "" when the type has none."""
+    user: str
+    """userId, else anonymousId."""
+    anonymous: bool
+    """`user` is an anonymousId."""
+    received_at: str
+    size: int
+    """Bytes of the stored event."""
+    body: Markup
+
+    @property
+    def received_short(self) -> str:
+        """`05-01 12:00:00` from an ISO-8601 receivedAt; "" if it is not one."""
+        at = self.received_at
+        if len(at) < 19 or at[4] != "-" or at[10] != "T":
+            return ""
+        return f"{at[5:10]} {at[11:19]}"
+
+    @property
+    def size_text(self) -> str:
+        if self.size < 1000:
+            return f"{self.size} B"
+        if self.size < 1_000_000:
+            return f"{self.size / 1000:.1f} KB"
+        return f"{self.size / 1_000_000:.1f} MB"
+
+    @property
+    def kind(self) -> str:
+        """The type if it is one of Segment's, else "other" (for CSS classes)."""
+        return self.type if self.type in _TYPES else "other"
+
+
+def payload_view(payload: bytes) -> tuple[str, Markup]:
+    """(one-line preview, highlighted JSON) of a stored payload, JSON or not."""
+    try:
+        value = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        text = payload[:MAX_JSON].decode("utf-8", "replace")
+        return shorten(text, PREVIEW), escape(text)
+    return shorten(orjson.dumps(value).decode(), PREVIEW), highlight_json(value)
+
+
+def _text(event: dict[str, Any], *keys: str) -> str:
+    for key in keys:
+        value = event.get(key)
+        if isinstance(value, str | int | float) and not isinstance(value, bool) and value != "":
+            return shorten(str(value))
+    return ""
+
+
+def event_row(message_id: str, payload: bytes) -> EventRow:
+    """The row for a stored event; a payload that is not a JSON object is shown as text."""
+    try:
+        event = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        event = None
+    if not isinstance(event, dict):
+        _, body = payload_view(payload)
+        return EventRow(message_id, "invalid", "", "", False, "", len(payload), body)
+    user = _text(event, "userId")
+    return EventRow(
+        message_id=message_id,
+        type=_text(event, "type") or "unknown",
+        name=_text(event, "event", "name", "groupId"),
+        user=user or _text(event, "anonymousId"),
+        anonymous=not user,
+        received_at=_text(event, "receivedAt", "timestamp"),
+        size=len(payload),
+        body=highlight_json(event),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LetterView:
+    """A dead letter as the dead letters page lists it."""
+
+    letter: DeadLetter
+    preview: str
+    body: Markup
+
+
+def letter_view(letter: DeadLetter) -> LetterView:
+    preview, body = payload_view(letter.payload)
+    return LetterView(letter, preview, body)

@@ -1,0 +1,179 @@
+"""The action mappings editor's logic: what each action's editor shows, reading an edited action
+back into its `actions:` override, and previewing it on a real event with the pipeline's own
+`compile_action` (the same subscription, mapping and payload checks delivery runs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from eventyard.destinations.base import ActionDefinition
+from eventyard.errors import ConfigError
+from eventyard.fql import FQLSyntaxError
+from eventyard.mapping import MappingError
+from eventyard.mapping.fields import FieldSpec
+from eventyard.pipeline.actions import compile_action
+from eventyard.ui.formdata import Submitted
+
+__all__ = [
+    "MAX_DEPTH",
+    "ActionEdit",
+    "FieldEditor",
+    "Preview",
+    "field_editors",
+    "mapping_text",
+    "preview",
+    "read_action",
+    "stored_edit",
+]
+
+MAX_DEPTH = 32
+"""Nesting a mapping value may have: real mappings stay under 10; deeper is refused early."""
+FIELD = "mapping."
+
+
+@dataclass(frozen=True, slots=True)
+class FieldEditor:
+    key: str
+    spec: FieldSpec
+    text: str
+    overridden: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionEdit:
+    """An action as submitted: the override to save, and problems by form field."""
+
+    subscription: str | None
+    mapping: dict[str, Any]
+    enabled: bool
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def override(self) -> dict[str, Any] | None:
+        """The `actions.<key>` document, or None when everything is the default."""
+        doc: dict[str, Any] = {}
+        if self.subscription is not None:
+            doc["subscription"] = self.subscription
+        if self.mapping:
+            doc["mapping"] = self.mapping
+        if not self.enabled:
+            doc["enabled"] = False
+        return doc or None
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What the action makes of one event, or why it cannot tell."""
+
+    error: str | None = None
+    error_field: str | None = None
+    event: dict[str, Any] | None = None
+    subscribed: bool = False
+    payload: dict[str, Any] | None = None
+    problems: tuple[str, ...] = ()
+    refused: str | None = None
+    """Why the consent and conversions stage keeps this event from the destination."""
+
+
+def mapping_text(value: Any) -> str:
+    """A mapping value as the editor shows it: one line when short, indented when long."""
+    if value is None:
+        return ""
+    text = orjson.dumps(value).decode()
+    return text if len(text) <= 72 else orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+
+
+def field_editors(
+    definition: ActionDefinition,
+    override: dict[str, Any] | None,
+    typed: Submitted | None = None,
+    errors: dict[str, str] | None = None,
+) -> list[FieldEditor]:
+    mapping = (override or {}).get("mapping") or {}
+    editors = []
+    for key, spec in definition.fields.items():
+        if typed is not None:
+            text = typed.get(FIELD + key)
+        else:
+            text = mapping_text(mapping.get(key, spec.default))
+        error = (errors or {}).get(FIELD + key)
+        editors.append(FieldEditor(key, spec, text, key in mapping, error))
+    return editors
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            stack.extend((child, level + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, level + 1) for child in item)
+    return deepest
+
+
+def _value(text: str) -> Any:
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raise ValueError(f'Not valid JSON: {error}. Quote text: "like this".') from None
+    if _depth(value) > MAX_DEPTH:
+        raise ValueError(f"Nested more than {MAX_DEPTH} levels deep.")
+    return value
+
+
+def stored_edit(override: dict[str, Any] | None) -> ActionEdit:
+    """An action's saved override (absent: every default) in the editor's terms."""
+    override = override or {}
+    return ActionEdit(
+        override.get("subscription"), override.get("mapping") or {}, override.get("enabled", True)
+    )
+
+
+def read_action(definition: ActionDefinition, form: Submitted) -> ActionEdit:
+    """The submitted editor of one action; empty inputs mean the default."""
+    mapping: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, spec in definition.fields.items():
+        text = form.get(FIELD + key).strip()
+        if not text:
+            continue
+        try:
+            value = _value(text)
+        except ValueError as error:
+            errors[FIELD + key] = str(error)
+            continue
+        if value != spec.default:
+            mapping[key] = value
+    text = form.get("subscription").strip()
+    subscription = None if text in ("", definition.default_subscription) else text
+    return ActionEdit(subscription, mapping, "enabled" in form, errors)
+
+
+def preview(
+    key: str,
+    definition: ActionDefinition,
+    edit: ActionEdit,
+    event: dict[str, Any] | None,
+    refused: str | None = None,
+) -> Preview:
+    """Compile the edited action and run it on `event` (as routed: see `routed_event`; when
+    the stage `refused` it, that is the answer); never raises."""
+    try:
+        action = compile_action(key, definition, edit.subscription, edit.mapping)
+    except FQLSyntaxError as error:
+        return Preview(f"{error.reason} at column {error.column}", "subscription", event)
+    except MappingError as error:
+        where = FIELD + str(error.path[0]) if error.path else None
+        return Preview(error.reason, where, event)
+    except (ConfigError, RecursionError) as error:
+        return Preview(str(error) or "the mapping is nested too deeply", None, event)
+    if event is None:
+        return Preview(refused=refused)
+    outcome = action.build(event)
+    return Preview(None, None, event, action.subscribed(event), outcome.payload, outcome.problems)

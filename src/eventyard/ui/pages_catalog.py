@@ -1,0 +1,103 @@
+"""The catalog: every installed destination type, and a "Set up" form made from its settings."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from functools import partial
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from eventyard.control import store
+from eventyard.control.context import ServerContext
+from eventyard.control.secrets import SecretBox
+from eventyard.destinations.base import DestinationDefinition
+from eventyard.destinations.registry import get_definition, type_names
+from eventyard.errors import ConfigError
+from eventyard.ui.destination_form import form_context, place_error, read_form_doc
+from eventyard.ui.formdata import Submitted, read_form
+from eventyard.ui.lookups import definition_or_404, objects
+from eventyard.ui.session import UiUser, require
+from eventyard.ui.templating import render
+
+__all__ = ["catalog_routes"]
+
+
+def _card(slug: str, in_use: int) -> dict[str, Any]:
+    try:
+        definition = get_definition(slug)
+    except ConfigError as error:
+        return {"slug": slug, "name": slug, "broken": str(error), "in_use": in_use}
+    return {
+        "slug": slug,
+        "name": definition.name,
+        "description": definition.description,
+        "actions": [action.title for action in definition.actions.values()],
+        "conversions": getattr(definition, "conversion", None) is not None,
+        "broken": None,
+        "in_use": in_use,
+    }
+
+
+@require("viewer")
+async def catalog_page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    used = Counter(d.doc["type"] for d in await objects(ctx, user.workspace, "destination"))
+    cards = [_card(slug, used[slug]) for slug in type_names()]
+    return render(request, "catalog.html", {"title": "Catalog", "cards": cards})
+
+
+def _setup_page(
+    request: Request, definition: DestinationDefinition, form: dict[str, Any], status: int = 200
+) -> Response:
+    context = {"title": f"Set up {definition.name}", "form": form}
+    return render(request, "catalog_setup.html", context, status)
+
+
+async def _source_names(ctx: ServerContext, user: UiUser) -> list[str]:
+    return [source.name for source in await objects(ctx, user.workspace, "source")]
+
+
+@require("viewer")
+async def setup_page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    definition = definition_or_404(request.path_params["type"])
+    sources = await _source_names(ctx, user)
+    doc = {"sources": sources[:1] if len(sources) == 1 else []}
+    return _setup_page(request, definition, form_context(definition, doc, sources))
+
+
+def _create(box: SecretBox, user: UiUser, doc: dict[str, Any], conn: sqlite3.Connection) -> None:
+    name = doc["name"]
+    if store.get_object(conn, "destination", user.workspace, name) is not None:
+        raise ConfigError(f"destinations.name: a destination named {name!r} already exists")
+    store.put_object(conn, box, "destination", user.workspace, doc, user.actor)
+
+
+@require("editor")
+async def create_destination(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    definition = definition_or_404(request.path_params["type"])
+    form: Submitted = await read_form(request)
+    doc, errors = read_form_doc(definition, form)
+    problem = None
+    if not errors:
+        try:
+            await ctx.plane.change(partial(_create, ctx.plane.box, user, doc))
+        except ConfigError as error:
+            errors, problem = place_error(definition, error, doc["name"])
+        else:
+            target = f"/destinations/{quote(doc['name'])}?done=created"
+            return RedirectResponse(target, status_code=303)
+    sources = await _source_names(ctx, user)
+    shown = form_context(definition, {**doc, "settings": {}}, sources, errors, problem, form)
+    return _setup_page(request, definition, shown, 400)
+
+
+def catalog_routes(ctx: ServerContext) -> list[BaseRoute]:
+    return [
+        Route("/catalog", catalog_page(ctx), methods=["GET"]),
+        Route("/catalog/{type}", setup_page(ctx), methods=["GET"]),
+        Route("/catalog/{type}", create_destination(ctx), methods=["POST"]),
+    ]

@@ -1,0 +1,157 @@
+"""Settings: API tokens (a new token is shown once) and the workspace's users. Everyone in
+the workspace sees these lists; only owners create, revoke and add.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from functools import partial
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from eventyard.control import accounts
+from eventyard.control.accounts import ROLES, Role, check_role
+from eventyard.control.context import ServerContext
+from eventyard.errors import ConfigError
+from eventyard.ui.formdata import read_form
+from eventyard.ui.problems import PageError
+from eventyard.ui.session import UiUser, require
+from eventyard.ui.templating import render
+
+__all__ = ["members", "settings_routes"]
+
+TABS = (
+    ("tokens", "API tokens", "/settings/tokens"),
+    ("users", "Users", "/settings/users"),
+    ("audit", "Audit log", "/settings/audit"),
+)
+
+
+def members(conn: sqlite3.Connection, workspace: str) -> list[tuple[str, Role]]:
+    """The workspace's users and their roles, by email."""
+    rows = conn.execute(
+        "SELECT email, role FROM memberships WHERE workspace = ? ORDER BY email", (workspace,)
+    )
+    return [(email, check_role(role)) for email, role in rows]
+
+
+@require("viewer")
+async def settings_home(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    return RedirectResponse("/settings/tokens", status_code=303)
+
+
+async def _tokens_page(
+    request: Request, ctx: ServerContext, user: UiUser, extra: dict[str, Any], status: int = 200
+) -> Response:
+    tokens = await ctx.state.run(partial(accounts.list_tokens, workspace=user.workspace))
+    context = {
+        "title": "Settings",
+        "tabs": TABS,
+        "tab": "tokens",
+        "tokens": tokens,
+        "roles": ROLES,
+        "new_token": None,
+        "name": "",
+        "role": "viewer",
+        "error": None,
+        **extra,
+    }
+    return render(request, "settings_tokens.html", context, status)
+
+
+@require("viewer")
+async def tokens_page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    return await _tokens_page(request, ctx, user, {})
+
+
+def _role(text: str) -> Role:
+    try:
+        return check_role(text)
+    except ConfigError:
+        raise PageError(400, "Unknown role", f"Choose one of: {', '.join(ROLES)}.") from None
+
+
+@require("owner")
+async def create_token(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    form = await read_form(request)
+    name, role = form.get("name").strip(), _role(form.get("role"))
+    create = partial(
+        accounts.create_token, workspace=user.workspace, role=role, name=name, actor=user.actor
+    )
+    try:
+        token = await ctx.state.run(create)
+    except ConfigError as error:
+        typed = {"name": name, "role": role, "error": str(error)}
+        return await _tokens_page(request, ctx, user, typed, 400)
+    return await _tokens_page(request, ctx, user, {"new_token": token, "new_name": name})
+
+
+@require("owner")
+async def revoke_token(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    text = request.path_params["id"]
+    token_id = int(text) if text.isdigit() and len(text) < 18 else -1
+    revoke = partial(
+        accounts.revoke_token, workspace=user.workspace, token_id=token_id, actor=user.actor
+    )
+    if not await ctx.state.run(revoke):
+        raise PageError(404, "No such token", "This workspace has no token with that id.")
+    return RedirectResponse("/settings/tokens?done=revoked", status_code=303)
+
+
+async def _users_page(
+    request: Request, ctx: ServerContext, user: UiUser, extra: dict[str, Any], status: int = 200
+) -> Response:
+    people = await ctx.state.run(partial(members, workspace=user.workspace))
+    context = {
+        "title": "Settings",
+        "tabs": TABS,
+        "tab": "users",
+        "members": people,
+        "roles": ROLES,
+        "email": "",
+        "role": "viewer",
+        "error": None,
+        **extra,
+    }
+    return render(request, "settings_users.html", context, status)
+
+
+@require("viewer")
+async def users_page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    return await _users_page(request, ctx, user, {})
+
+
+def _add_user(
+    email: str, password: str, role: Role, user: UiUser, conn: sqlite3.Connection
+) -> None:
+    """A new user, or a new role in this workspace for an existing one (password unchanged)."""
+    if accounts.user_exists(conn, email):
+        accounts.set_membership(conn, email, user.workspace, role, user.actor)
+    else:
+        accounts.create_user(conn, email, password, user.workspace, role, user.actor)
+
+
+@require("owner")
+async def add_user(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    form = await read_form(request)
+    email, password, role = form.get("email").strip(), form.get("password"), _role(form.get("role"))
+    try:
+        await ctx.state.run(partial(_add_user, email, password, role, user))
+    except ConfigError as error:
+        typed = {"email": email[:320], "role": role, "error": str(error)}
+        return await _users_page(request, ctx, user, typed, 400)
+    return RedirectResponse("/settings/users?done=added", status_code=303)
+
+
+def settings_routes(ctx: ServerContext) -> list[BaseRoute]:
+    return [
+        Route("/settings", settings_home(ctx), methods=["GET"]),
+        Route("/settings/tokens", tokens_page(ctx), methods=["GET"]),
+        Route("/settings/tokens", create_token(ctx), methods=["POST"]),
+        Route("/settings/tokens/{id}/revoke", revoke_token(ctx), methods=["POST"]),
+        Route("/settings/users", users_page(ctx), methods=["GET"]),
+        Route("/settings/users", add_user(ctx), methods=["POST"]),
+    ]

@@ -1,0 +1,51 @@
+/* eventyard admin: the few behaviours htmx does not cover. No inline scripts anywhere (CSP). */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // Copy buttons: <button data-copy="element-id">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) return;
+    var label = button.querySelector("span");
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      if (!label) return;
+      var before = label.textContent;
+      label.textContent = "Copied";
+      setTimeout(function () { label.textContent = before; }, 1400);
+    });
+  });
+
+  // [data-tabs]: buttons with role=tab switch between role=tabpanel siblings.
+  function selectTab(tab) {
+    var group = tab.closest("[data-tabs]");
+    group.querySelectorAll("[role=tab]").forEach(function (other) {
+      var chosen = other === tab;
+      other.setAttribute("aria-selected", chosen ? "true" : "false");
+      other.tabIndex = chosen ? 0 : -1;
+      document.getElementById(other.getAttribute("aria-controls")).hidden = !chosen;
+    });
+  }
+  document.querySelectorAll("[data-tabs]").forEach(function (group) {
+    var first = group.querySelector("[role=tab]");
+    if (first) selectTab(first);
+  });
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest("[data-tabs] [role=tab]");
+    if (tab) selectTab(tab);
+  });
+
+  // <select data-autosubmit> submits its form on change (the workspace switcher).
+  document.addEventListener("change", function (event) {
+    var field = event.target.closest("[data-autosubmit]");
+    if (field && field.form) field.form.requestSubmit();
+  });
+
+  // <form data-confirm="Delete X?"> asks before a destructive plain (non-htmx) submit.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+  }, true);
+})();
