@@ -28,6 +28,9 @@ HOST = "127.0.0.1"
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 WRITE_KEY = "wk_bench"
+ADMIN_TOKEN = "ey_bench-owner-token-0123456789abcdef"
+"""The owner token every benchmarked `eventyard serve` starts with (EVENTYARD_ADMIN_TOKEN), so
+that the harness may call its admin API (/api/v1/...)."""
 
 UVICORN_OPTIONS = (
     "--loop",
@@ -139,10 +142,18 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
         os.killpg(proc.pid, sig)
 
 
-def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
+def admin_headers() -> dict[str, str]:
+    """What a call to a benchmarked server's admin API sends."""
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def http_get(
+    url: str, timeout: float = 2.0, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     """A tiny stdlib GET, so the harness itself needs no event loop."""
+    request = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
             return int(resp.status), resp.read()
     except urllib.error.HTTPError as err:
         return err.code, err.read()
@@ -215,7 +226,8 @@ def write_config(
 
 
 def start_eventyard(procs: Processes, config: Path, data_dir: Path, port: int) -> str:
-    """Start `eventyard serve` and wait for /health; returns its base URL."""
+    """Start `eventyard serve` with the bench's owner token and wait for /health; returns its
+    base URL."""
     argv = [
         eventyard_executable(),
         "serve",
@@ -228,7 +240,7 @@ def start_eventyard(procs: Processes, config: Path, data_dir: Path, port: int) -
         "--port",
         str(port),
     ]
-    procs.start("eventyard", argv)
+    procs.start("eventyard", argv, {"EVENTYARD_ADMIN_TOKEN": ADMIN_TOKEN})
     base = f"http://{HOST}:{port}"
     wait_http_ok(f"{base}/health", procs, timeout=60)
     return base

@@ -32,6 +32,7 @@ from _common import (
     HOST,
     BenchError,
     Processes,
+    admin_headers,
     basic_auth,
     batch_body,
     free_port,
@@ -134,7 +135,9 @@ def run_wrk(
 def status_received(base: str) -> int | None:
     """The `web` source's received count from /api/v1/status, if the server offers it."""
     try:
-        status, body = http_get(f"{base}/api/v1/status", timeout=5)
+        status, body = http_get(f"{base}/api/v1/status", timeout=5, headers=admin_headers())
+        if status in (401, 403):
+            raise BenchError(f"/api/v1/status refused the bench's admin token: {body[:200]!r}")
         if status == 200:
             doc: Any = orjson.loads(body)
             for source in doc.get("sources", []):

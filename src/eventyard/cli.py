@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -32,9 +31,11 @@ from eventyard.cli_common import (
 from eventyard.cli_compare import compare_routes
 from eventyard.cli_config import apply, export
 from eventyard.cli_destinations import destinations, test_connection
+from eventyard.cli_protocols import plans_app, typegen
 from eventyard.cli_query import query
 from eventyard.cli_replay import replay
 from eventyard.cli_trace import trace
+from eventyard.control.config import Config
 from eventyard.errors import EventyardError
 
 __all__ = ["app", "main"]
@@ -50,9 +51,7 @@ app = typer.Typer(
 @app.command()
 def serve(
     config_path: ConfigOption = None,
-    data_dir: Annotated[
-        Path, typer.Option("--data-dir", help="Where the SQLite log and state live.")
-    ] = Path(".eventyard"),
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
     host: Annotated[
         str | None, typer.Option(help="Address to listen on [default: server.host, 127.0.0.1]")
     ] = None,
@@ -66,11 +65,11 @@ def serve(
     config = load(config_path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    def ready(url: str) -> None:
+    def ready(url: str, running: Config) -> None:
         err.print(
             f"eventyard {__version__} listening on {url} "
-            f"(data dir {data_dir.resolve()}, {len(config.sources)} sources, "
-            f"{len(config.destinations)} destinations)",
+            f"(data dir {data_dir.resolve()}, {len(running.sources)} sources, "
+            f"{len(running.destinations)} destinations)",
             highlight=False,
         )
 
@@ -143,6 +142,8 @@ app.command()(apply)
 app.command()(export)
 app.add_typer(users_app)
 app.add_typer(tokens_app)
+app.command()(typegen)
+app.add_typer(plans_app)
 
 
 def main() -> None:

@@ -10,15 +10,14 @@ import json
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from eventyard.cli_common import JsonOption, err, out
-from eventyard.cli_config import DataDirOption, WorkspaceOption, actor, fail, state_db
+from eventyard.cli_common import DEFAULT_DATA_DIR, DataDirOption, JsonOption, err, out
+from eventyard.cli_config import WorkspaceOption, actor, fail, state_db
 from eventyard.control import accounts
 from eventyard.control.roles import ROLES, check_role
 from eventyard.control.workspaces import DEFAULT_WORKSPACE
@@ -51,7 +50,7 @@ def add_user(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin.")
     ] = False,
-    data_dir: DataDirOption = Path(".eventyard"),
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
     """Add a user with a role in a workspace; an existing user gets the role there."""
     try:
@@ -77,7 +76,7 @@ def create_token(
     name: Annotated[str, typer.Argument(help="What the token is for, e.g. ci.")],
     role: RoleOption,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-    data_dir: DataDirOption = Path(".eventyard"),
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
     """Create a token; it is printed once, on stdout (only its hash is stored)."""
     try:
@@ -93,7 +92,7 @@ def create_token(
 @tokens_app.command("list")
 def list_tokens(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-    data_dir: DataDirOption = Path(".eventyard"),
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
     as_json: JsonOption = False,
 ) -> None:
     """A workspace's tokens (never their values)."""
@@ -118,7 +117,7 @@ def list_tokens(
 def revoke_token(
     token_id: Annotated[int, typer.Argument(help="The id `eventyard tokens list` shows.")],
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-    data_dir: DataDirOption = Path(".eventyard"),
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
     """Revoke a token: requests with it are refused from now on."""
     try:

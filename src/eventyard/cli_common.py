@@ -60,7 +60,11 @@ TokenOption = Annotated[
     ),
 ]
 DataDirOption = Annotated[
-    Path, typer.Option("--data-dir", help="The server's data dir, for its admin-token.")
+    Path,
+    typer.Option(
+        "--data-dir",
+        help="The server's data dir (state.db, admin-token, the SQLite log, the warehouse).",
+    ),
 ]
 DEFAULT_DATA_DIR = Path(".eventyard")
 

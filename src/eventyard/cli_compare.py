@@ -19,7 +19,7 @@ import msgspec
 import typer
 from rich.table import Table
 
-from eventyard.cli_common import DEFAULT_DATA_DIR, JsonOption, err, out
+from eventyard.cli_common import DEFAULT_DATA_DIR, DataDirOption, JsonOption, err, out
 from eventyard.conversions.compare import Comparison, Route, compare, parse_period, recorded
 
 __all__ = ["compare_routes"]
@@ -91,9 +91,7 @@ def compare_routes(
     until: Annotated[
         str | None, typer.Option(help="End of the period (ISO-8601) \\[default: now]")
     ] = None,
-    data_dir: Annotated[
-        Path, typer.Option("--data-dir", help="The server's data dir (its state.db).")
-    ] = DEFAULT_DATA_DIR,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
     as_json: JsonOption = False,
 ) -> None:
     """Compare two routes' conversions by event time: counts per canonical event, value

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from eventyard.cli_common import err, load, out
+from eventyard.cli_common import DEFAULT_DATA_DIR, DataDirOption, err, load, out
 from eventyard.control.apply import Change, apply_changes, plan_changes
 from eventyard.control.export import export_yaml
 from eventyard.control.secrets import SecretBox
@@ -36,9 +36,6 @@ __all__ = [
     "state_db",
 ]
 
-DataDirOption = Annotated[
-    Path, typer.Option("--data-dir", help="The server's data dir (holds state.db).")
-]
 WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Workspace to work on.")]
 _STYLES = {"create": "green", "update": "yellow", "delete": "red"}
 
@@ -95,7 +92,7 @@ def apply(
         Path, typer.Option("--file", "-f", help="eventyard.yaml with sources and destinations.")
     ],
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-    data_dir: DataDirOption = Path(".eventyard"),
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan only.")] = False,
 ) -> None:
     """Make a workspace's sources and destinations match a file; prints the plan first.
@@ -121,7 +118,7 @@ def apply(
 
 def export(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-    data_dir: DataDirOption = Path(".eventyard"),
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,

@@ -10,14 +10,13 @@ from __future__ import annotations
 import sys
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 import typer
 from rich.table import Table
 
-from eventyard.cli_common import ConfigOption, err, load, out
+from eventyard.cli_common import DEFAULT_DATA_DIR, ConfigOption, DataDirOption, err, load, out
 from eventyard.errors import EventyardError
 
 __all__ = ["query"]
@@ -40,9 +39,7 @@ def _cell(value: Any) -> str:
 
 def query(
     sql: Annotated[str, typer.Argument(help='One SELECT, e.g. "SELECT * FROM web.tracks".')],
-    data_dir: Annotated[Path, typer.Option("--data-dir", help="The server's data dir.")] = Path(
-        ".eventyard"
-    ),
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
     config_path: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per row.")] = False,
 ) -> None:

@@ -104,9 +104,10 @@ async def serve(
     data_dir: Path,
     host: str,
     port: int,
-    on_ready: Callable[[str], None] | None = None,
+    on_ready: Callable[[str, Config], None] | None = None,
 ) -> None:
-    """Run until SIGTERM/SIGINT; `on_ready` gets the listening URL. data_dir must exist."""
+    """Run until SIGTERM/SIGINT; `on_ready` gets the listening URL and the running config
+    (the file's settings with the objects of state.db). data_dir must exist."""
     with _lock_data_dir(data_dir):
         await _serve_locked(config, data_dir, _listen(host, port), host, on_ready)
 
@@ -116,7 +117,7 @@ async def _serve_locked(
     data_dir: Path,
     listener: socket.socket,
     host: str,
-    on_ready: Callable[[str], None] | None,
+    on_ready: Callable[[str, Config], None] | None,
 ) -> None:
     log = open_log(config.log.url, data_dir, config.log.partitions)
     await log.open()
@@ -124,9 +125,13 @@ async def _serve_locked(
     stop = asyncio.Event()
     try:
         plane = await ControlPlane.open(state, data_dir, config)
-        await plane.apply_file()
         for line in plane.bootstrapped.messages():
             print(line, flush=True)
+        changes = await plane.apply_file()
+        if changes:
+            print("applied the config file's changes to workspace 'default':", flush=True)
+            for change in changes:
+                print(f"  {change.describe()}", flush=True)
         live = plane.live
         config = live.current  # the file's process settings + the objects of state.db
         async with httpx.AsyncClient(follow_redirects=False) as client:
@@ -181,7 +186,7 @@ async def _serve_locked(
             started.cancel()
             if server.started and on_ready is not None:
                 bound = listener.getsockname()
-                on_ready(f"http://{host}:{bound[1]}")
+                on_ready(f"http://{host}:{bound[1]}", live.current)
             await serving
             stop.set()
             await asyncio.gather(*workers)

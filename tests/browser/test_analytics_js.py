@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 
 from e2e.server_process import ServerProcess
+from eventyard.ui.snippets import install_snippets
 from fakes.webhook_receiver import WebhookReceiver
 
 from .conftest import Site, Tab
@@ -112,4 +113,28 @@ async def test_lazily_loaded_chunks_come_from_eventyard(
     chunks = [url for url in tab.requested if "/analytics-next/bundles/" in url]
     assert chunks and all(url.startswith(f"{eventyard.url}/") for url in chunks)
     assert any("queryString.bundle." in url for url in chunks)
+    assert tab.errors == []
+
+
+@pytest.mark.parametrize("form", ["readable", "minified"])
+async def test_the_snippets_the_source_page_hands_out_work_in_a_browser(
+    tab: Tab, site: Site, hook: WebhookReceiver, eventyard: ServerProcess, form: str
+) -> None:
+    """Both forms the source page offers, as a user copies them (origin: this server)."""
+    browser = install_snippets(eventyard.url, WRITE_KEY)[0]
+    code = browser.code if form == "readable" else browser.minified
+    assert code is not None and (form == "readable") == ("\n" in code)
+    site.page = shop_page(code)
+    page = tab.page
+    await page.goto(site.url)
+    await page.wait_for_function("window.analytics && window.analytics.initialized === true")
+    await page.click("#buy")
+    events = await delivered(hook, 2)
+    assert one(events, "track", "Button Clicked")["context"]["page"]["path"] == "/shop/checkout"
+    one(events, "page")
+    loader = page.locator("script[data-global-segment-analytics-key]")
+    assert await loader.get_attribute("data-global-segment-analytics-key") == "analytics"
+    assert await loader.get_attribute("src") == (
+        f"{eventyard.url}/analytics.js/v1/{WRITE_KEY}/analytics.min.js"
+    )
     assert tab.errors == []

@@ -63,9 +63,24 @@ async def test_status_keeps_the_shape_eventyard_status_reads(api_world: World) -
     assert data["pipeline"] == {"lag": 0}
     assert [d.name for d in report.destinations] == ["a", "b"]
     assert set(data["destinations"][0]) == {
-        "name", "delivered", "pending", "retrying", "dead", "oldest_pending_age_s", "last_error",
+        "name", "delivered", "observed", "pending", "retrying", "dead", "oldest_pending_age_s",
+        "last_error",
     }  # fmt: skip
     assert data["storage"] == {"archive": {"lag": 0}, "warehouses": []}
+
+
+async def test_status_counts_what_observe_mode_built_apart_from_deliveries(
+    api_world: World,
+) -> None:
+    await seed_trace(
+        api_world.ctx.state,
+        step("m1", "delivered", T0, 200),
+        step("m2", "observed", T0 + 1),
+        step("m3", "observed", T0 + 2),
+    )
+    report = decoded(await api_world.call("GET", "/api/v1/status", "viewer"), StatusReport)
+    a = next(d for d in report.destinations if d.name == "a")
+    assert (a.delivered, a.observed) == (1, 2)
 
 
 async def test_status_shows_only_the_token_workspace(api_world: World) -> None:

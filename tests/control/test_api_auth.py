@@ -15,7 +15,14 @@ from eventyard.control.api_http import Endpoint
 
 __all__ = ["api_world"]
 
-_PARAMS = {"name": "a", "token_id": "1", "message_id": "m1", "replay_id": "r-1", "type": "webhook"}
+_PARAMS = {
+    "name": "a",
+    "token_id": "1",
+    "message_id": "m1",
+    "replay_id": "r-1",
+    "type": "webhook",
+    "email": "admin",
+}
 
 
 def concrete(endpoint: Endpoint) -> str:
@@ -59,7 +66,7 @@ async def test_every_endpoint_refuses_roles_below_its_own_and_changes_nothing(
 def test_writes_need_an_editor_and_accounts_an_owner(api_world: World) -> None:
     roles = {(e.method, e.path): e.role for e in api_endpoints(api_world.ctx)}
     for (method, path), role in roles.items():
-        if path.startswith(("/api/v1/tokens", "/api/v1/users")) or path == "/api/v1/workspaces":
+        if path.startswith(("/api/v1/tokens", "/api/v1/users", "/api/v1/workspaces")):
             assert role == (
                 "viewer" if method == "GET" and path == "/api/v1/workspaces" else "owner"
             )

@@ -86,6 +86,11 @@ async def test_environment_values_are_used_and_re_ensured_on_every_start(
 
 async def test_the_environment_restores_a_demoted_admin(state: StateStore, tmp_path: Path) -> None:
     await bootstrap(state, tmp_path, environ={PASSWORD_ENV: "first password"})
+    await state.run(
+        lambda c: accounts.create_user(
+            c, "ada@example.com", "correct horse", "default", "owner", "t"
+        )
+    )  # the last owner cannot be demoted: another owner did it
     await state.run(lambda c: accounts.set_membership(c, "admin", "default", "viewer", "t"))
     await bootstrap(state, tmp_path, environ={PASSWORD_ENV: "first password"})
     assert await state.run(lambda c: accounts.user_workspaces(c, "admin")) == {"default": "owner"}

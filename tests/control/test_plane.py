@@ -75,6 +75,30 @@ async def test_apply_file_makes_the_database_match_and_publishes(state: StateSto
     assert await plane.apply_file() == []
 
 
+async def test_an_unchanged_file_keeps_what_the_api_changed_and_an_edited_one_wins(
+    state: StateStore,
+) -> None:
+    """`serve --config` at every start: a restart with the same file must not delete a
+    source made in the UI since; an edited file is applied like `eventyard apply`."""
+    await (await open_plane(state, parse_config(FILE))).apply_file()
+    plane = await open_plane(state, parse_config(FILE))
+    doc = {"name": "from-ui", "write_key": "wk_ui"}
+    await plane.change(lambda c: store.put_object(c, plane.box, "source", "default", doc, "t"))
+
+    restarted = await open_plane(state, parse_config(FILE))
+    assert await restarted.apply_file() == []
+    assert {s.name for s in restarted.live.current.sources} == {"web", "from-ui"}
+
+    edited = await open_plane(state, parse_config(FILE + "# edited\n"))
+    assert await edited.apply_file() == []  # a comment is not a change of objects
+    renamed = await open_plane(state, parse_config(FILE.replace("wk_web", "wk_web2")))
+    changes = await renamed.apply_file()
+    described = [c.describe() for c in changes]
+    assert "- source from-ui" in described
+    assert any(line.startswith("~ source web: write_key") for line in described)
+    assert {s.name for s in renamed.live.current.sources} == {"web"}
+
+
 async def test_a_file_without_objects_leaves_the_database_alone(state: StateStore) -> None:
     await (await open_plane(state, parse_config(FILE))).apply_file()
     plane = await open_plane(state, parse_config("server: {port: 9124}\n"))

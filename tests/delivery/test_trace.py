@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from collections.abc import Callable
 
 import httpx
 import orjson
@@ -129,6 +131,55 @@ async def test_requeue_dead_puts_letters_back_with_attempts_reset(
         await eventually(delivered)
     assert await service.requeue_dead() == 2  # every destination, any time
     assert [s.dead for s in await service.status()] == [0, 0]
+
+
+async def test_requeue_dead_takes_only_the_letters_named_by_id(
+    state: StateStore, receiver: WebhookReceiver, client: httpx.AsyncClient
+) -> None:
+    receiver.respond(400)
+    config = make_config(hook("h", receiver.url), hook("other", receiver.url))
+    await deliver(config, state, client, track("m1"), track("m2"), track("m3"))
+    letters = await state.run(lambda conn: jobs.dead_letters(conn, "h", 10))
+    others = await state.run(lambda conn: jobs.dead_letters(conn, "other", 10))
+    chosen = [letters[0].id, letters[2].id]
+    now = time.time()
+
+    def run(destination: str | None, ids: list[int]) -> Callable[[sqlite3.Connection], int]:
+        def call(conn: sqlite3.Connection) -> int:
+            return jobs.requeue_dead(conn, destination, None, now, ids)
+
+        return call
+
+    # an id of another destination, one that does not exist, one twice: only h's are taken
+    named = [*chosen, chosen[0], others[0].id, 999_999]
+    assert await state.run(run("h", named)) == 2
+    assert await state.run(run("h", [])) == 0
+    assert await state.run(run("h", chosen)) == 0  # already back in the queue
+    left = await state.run(lambda conn: jobs.dead_letters(conn, "h", 10))
+    assert [x.id for x in left] == [letters[1].id]
+    assert len(await state.run(lambda conn: jobs.dead_letters(conn, "other", 10))) == 3
+    requeued = {s.message_id for s in await state.run(_requeued_steps)}
+    assert requeued == {letters[0].message_id, letters[2].message_id}
+    many = list(range(1, 1200))  # more ids than one statement may bind
+    assert await state.run(run(None, many)) == 4
+
+
+def _requeued_steps(conn: sqlite3.Connection) -> list[trace.Step]:
+    return [s for m in ("m1", "m2", "m3") for s in trace.steps_for(conn, m) if s.step == "requeued"]
+
+
+async def test_status_counts_observed_apart_from_delivered(state: StateStore) -> None:
+    steps = [
+        trace.Step("m1", "h", "send", "delivered", "ok", 200, 1.0),
+        trace.Step("m2", "h", "send", "observed", "kept", None, 2.0),
+        trace.Step("m3", "h", "send", "observed", "kept", None, 3.0),
+        trace.Step("m4", "other", "send", "observed", "kept", None, 3.0),
+    ]
+    await state.run(lambda conn: trace.record(conn, steps))
+    h = await state.run(lambda conn: jobs.status(conn, "h", 10.0))
+    assert (h.delivered, h.observed) == (1, 2)
+    empty = await state.run(lambda conn: jobs.status(conn, "nobody", 10.0))
+    assert (empty.delivered, empty.observed) == (0, 0)
 
 
 async def test_purge_forgets_old_steps_but_keeps_counts(state: StateStore) -> None:

@@ -50,7 +50,7 @@ def _events(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 def _snapshot(world: World) -> dict[str, Any]:
     def rows(sql_text: str) -> list[tuple[Any, ...]]:
-        return sorted(world.read(lambda sql: sql.all(sql_text)))
+        return sorted(world.read(lambda sql: sql.all(sql_text)), key=repr)
 
     return {
         "profiles": {p: sorted(ids) for p, ids in world.profiles().items()},

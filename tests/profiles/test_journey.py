@@ -4,6 +4,7 @@ people. The same events in reverse order give the same profiles, merges and expl
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,6 @@ from eventyard.profiles import queries
 from eventyard.profiles.explain import Explanation, explain
 from eventyard.profiles.graph import profile_id_for
 from profiles.world import World, event
-
-JANE = profile_id_for("m01")
-"""Her laptop's first page view started the profile that everything else joins."""
-PHONE = profile_id_for("m02")
-FAMILY = profile_id_for("m07")
-JOHN = profile_id_for("m09")
 
 JOURNEY: list[dict[str, Any]] = [
     event("m01", "2024-03-01T09:00:00Z", type="page", name="Home", anonymousId="laptop-1"),
@@ -50,6 +45,18 @@ JOURNEY: list[dict[str, Any]] = [
     ),
 ]  # fmt: skip
 
+
+def _created_by(message_id: str) -> str:
+    """The profile id an event of the journey gives the profile it creates."""
+    body = next(b for b in JOURNEY if b["messageId"] == message_id)
+    return profile_id_for((datetime.fromisoformat(body["timestamp"]).timestamp(), message_id))
+
+
+JANE = _created_by("m01")
+"""Her laptop's first page view started the profile that everything else joins."""
+PHONE = _created_by("m02")
+FAMILY = _created_by("m07")
+JOHN = _created_by("m09")
 LIMIT = "user_id limit 1: the profile would have 2"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 
@@ -12,7 +13,7 @@ from eventyard.conversions import match_quality
 from eventyard.conversions import store as conversions_store
 from eventyard.delivery import jobs
 from eventyard.ui import deadletters, stats
-from eventyard.ui.delivery_chart import line_chart, nice_ceiling
+from eventyard.ui.delivery_chart import bar_chart, nice_ceiling, sparkline
 from fakes.webhook_receiver import Answer, Received
 from ui.live_setup import AD_TYPE, Ui, event, ui
 
@@ -97,8 +98,10 @@ async def test_destination_page_has_a_chart_errors_queue_and_match_panel(ui: Ui)
     assert day.status_code == 200, day.text
     assert day.text.count('<rect class="hover"') == 24
     assert week.text.count('<rect class="hover"') == 168
-    for series in ("delivered", "retried", "filtered", "dead"):
-        assert f'class="line series-{series}"' in day.text
+    for series in ("delivered", "retried", "dead"):  # all in the hour in progress
+        assert day.text.count(f'class="bar series-{series}"') == 1
+    assert 'class="bar series-filtered"' not in day.text  # none filtered: no empty bar part
+    assert "series-observed" not in day.text  # a sending destination observes nothing
     assert "HTTP 400 from" in day.text and "HTTP 503 from" in day.text
     assert "<script>alert" not in day.text
     assert "Match quality" not in day.text  # a webhook has no conversions API
@@ -172,6 +175,8 @@ async def test_dead_letters_are_listed_escaped_and_read_only_for_viewers(ui: Ui)
         )
     assert page.status_code == 200, page.text
     assert "m-dead" in page.text and "m-foreign" not in page.text
+    summary = '<div class="letter-summary" title="track · Paid">'
+    assert summary + '<span class="type type-track">track</span> Paid</div>' in page.text
     assert "&lt;script&gt;alert" in page.text and "<script>alert" not in page.text
     assert "/deadletters/retry" not in page.text and "needs the editor role" in page.text
     assert refused.status_code == 403
@@ -233,15 +238,83 @@ async def test_retry_refuses_missing_csrf_odd_ids_and_foreign_destinations(ui: U
     assert await ui.state.run(lambda conn: jobs.status(conn, "otherws-dest", 0).dead) == 1
 
 
+def bars(chart: str) -> list[dict[str, float | str]]:
+    """The chart's bar parts: series, x, y, height."""
+    found = re.findall(r'<rect class="bar series-(\w+)" x="([\d.]+)" y="([\d.]+)" '
+                       r'width="[\d.]+" height="([\d.]+)"/>', chart)  # fmt: skip
+    return [{"series": s, "x": float(x), "y": float(y), "h": float(h)} for s, x, y, h in found]
+
+
 def test_chart_scales_labels_round_hours_and_says_when_empty() -> None:
     values = (0, 4, 5, 10, 11, 99, 101, 250, 1000, 1001)
     assert [nice_ceiling(n) for n in values] == [4, 4, 8, 20, 20, 100, 200, 400, 1000, 2000]
     start = 1_714_564_800.0 - 3600  # 11:00 UTC
     buckets = [stats.Outcomes() for _ in range(24)]
     buckets[5].dead = 1
-    chart = line_chart(buckets, start, 3600)
+    chart = bar_chart(buckets, start, 3600)
     assert ">12:00<" in chart and ">15:00<" in chart and ">11:00<" not in chart
-    assert chart.count('class="point series-dead"') == 1
-    assert "No events in this range" in line_chart([stats.Outcomes()] * 24, start, 3600)
-    week = line_chart([stats.Outcomes(delivered=1)] * 168, start - 6 * 86400, 3600)
+    assert [b["series"] for b in bars(chart)] == ["dead"]
+    assert "No events in this range" in bar_chart([stats.Outcomes()] * 24, start, 3600)
+    week = bar_chart([stats.Outcomes(delivered=1)] * 168, start - 6 * 86400, 3600)
     assert week.count('text-anchor="middle">') == 7  # one label per midnight
+    assert len(bars(week)) == 168
+
+
+def test_sparse_hours_are_single_stacked_bars_that_stay_visible() -> None:
+    start = 1_714_564_800.0
+    buckets = [stats.Outcomes() for _ in range(24)]
+    buckets[3] = stats.Outcomes(delivered=1000, retried=3, dead=1)
+    buckets[23] = stats.Outcomes(delivered=4)
+    drawn = bars(bar_chart(buckets, start, 3600))
+    assert [b["series"] for b in drawn] == ["delivered", "retried", "dead", "delivered"]
+    first, retried, dead, last = drawn
+    assert first["x"] == retried["x"] == dead["x"] < last["x"]  # one column per hour
+    assert retried["y"] + retried["h"] == first["y"]  # stacked on top of each other
+    assert dead["y"] + dead["h"] == retried["y"]
+    assert dead["h"] >= 2  # 1 of 1000 is still a visible sliver
+    assert last["h"] < first["h"]
+    observe = bar_chart(buckets, start, 3600, ("observed", "dead"))
+    assert [b["series"] for b in bars(observe)] == ["dead"]
+    assert "delivered 1,000" not in observe and "observed 0, dead 1" in observe
+
+
+def test_sparkline_draws_one_bar_per_busy_hour() -> None:
+    line = sparkline([0] * 22 + [5, 0], "Events <of> web")
+    assert line.count("<rect") == 1 and "Events &lt;of&gt; web" in line
+    assert sparkline([0] * 24, "none").count("<rect") == 0
+    tiny = sparkline([1000] + [1] + [0] * 22, "x")
+    heights = [float(h) for h in re.findall(r'height="([\d.]+)"', tiny)]
+    assert heights[0] == 22 and heights[1] >= 1.5
+
+
+async def test_observe_mode_counts_observed_not_delivered_on_every_page(ui: Ui) -> None:
+    def observe(conn: sqlite3.Connection) -> None:
+        doc = store.get_object(conn, "destination", "default", "hook")
+        assert doc is not None
+        store.put_object(
+            conn, ui.ctx.plane.box, "destination", "default", {**doc.doc, "mode": "observe"}, "t"
+        )
+
+    await ui.ctx.plane.change(observe)
+    ui.delivery.reconfigure(ui.ctx.config)
+    ui.router.reconfigure(ui.ctx.config)
+    await ui.append(event("m-1"), event("m-2"), event("m-3"))
+    await ui.route_and_deliver()
+    assert ui.receiver.requests == []  # observed: nothing was sent
+    status = await ui.state.run(lambda conn: jobs.status(conn, "hook", time.time()))
+    assert (status.delivered, status.observed) == (0, 3)
+    async with ui.client("viewer") as client:
+        overview = await client.get("/")
+        table = await client.get("/delivery")
+        page = await client.get("/delivery/hook")
+    health = overview.text[overview.text.index('href="/delivery/hook"') :]
+    health = health[: health.index("</li>")]
+    assert "3 observed" in health and "delivered" not in health
+    row = table.text[table.text.index('href="/delivery/hook"') :]
+    row = row[: row.index("</tr>")]
+    assert '<td class="num">3<div class="muted small">observed</div></td>' in row
+    assert "Healthy" in row
+    text = page.text
+    assert "swatch series-observed" in text and "swatch series-delivered" not in text
+    assert text.count('class="bar series-observed"') == 1
+    assert "Observed, all time" in text and "Delivered, all time" not in text

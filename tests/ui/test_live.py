@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from urllib.parse import quote
 
@@ -12,7 +13,8 @@ import pytest
 
 from eventyard.log.base import Entry
 from eventyard.ui import live
-from eventyard.ui.jsonview import MAX_CELL, MAX_JSON, event_row, highlight_json
+from eventyard.ui.describe import MAX_CELL
+from eventyard.ui.jsonview import MAX_JSON, event_row, highlight_json
 from eventyard.ui.live_tail import parse_cursor, tail
 from ui.live_setup import Ui, event, serving, ui
 
@@ -72,6 +74,19 @@ async def test_source_page_lists_recent_events_escaped_and_bounded(ui: Ui) -> No
     assert "more characters not shown" in page.text
     assert len(page.text) < 2 * MAX_JSON + 50_000
     assert 'data-stream="/debugger/web/stream?after=' in page.text
+
+
+async def test_rows_name_pages_identifies_and_groups_not_just_tracks(ui: Ui) -> None:
+    await ui.append(
+        event("m-page", type="page", event=None, context={"page": {"path": "/pricing"}}),
+        event("m-screen", type="screen", event=None, name="Home"),
+        event("m-identify", type="identify", event=None, traits={"email": "ada@example.com"}),
+        event("m-group", type="group", event=None, groupId="acme"),
+    )
+    async with ui.client("viewer") as client:
+        page = await client.get("/debugger/web")
+    names = re.findall(r'<td class="name">([^<]*)</td>', page.text)
+    assert sorted(names) == ["/pricing", "Home", "acme", "ada@example.com"]
 
 
 async def test_unknown_or_foreign_sources_are_not_found(ui: Ui) -> None:
@@ -194,9 +209,41 @@ async def test_a_browser_going_away_frees_its_stream_at_once(
                 await asyncio.sleep(0.05)
 
 
+async def test_a_shutting_down_server_ends_open_streams_at_once(ui: Ui) -> None:
+    """STREAM_S is 15 s; `stopping` must not wait for it (nor for the tail's 1 s poll)."""
+    async with (
+        serving(ui.app) as base,
+        httpx.AsyncClient(base_url=base, cookies=cookies(ui, "viewer")) as client,
+        client.stream("GET", "/debugger/web/stream") as stream,
+    ):
+        lines = stream.aiter_lines()
+        await next_message(lines, "hello")
+        await asyncio.sleep(0.2)  # the tail is waiting for appends now
+        ui.ctx.stopping.set()
+        started = asyncio.get_running_loop().time()
+        async with asyncio.timeout(1):
+            rest = [line async for line in lines]  # the server ends the response
+        ended = asyncio.get_running_loop().time() - started
+        again = await client.get("/debugger/web/stream")  # any later one ends at once too
+    assert "event: events" not in rest and ended < 0.5
+    assert again.status_code == 200 and "event: hello" in again.text
+
+
+async def test_tail_stops_when_told(ui: Ui) -> None:
+    stop = asyncio.Event()
+    batches = tail(ui.log, "web", [0] * ui.log.partitions, stop, poll=30)
+    assert (await anext(batches)).records == []
+    waiting = asyncio.ensure_future(anext(batches))
+    await asyncio.sleep(0.05)
+    stop.set()
+    with pytest.raises(StopAsyncIteration):
+        async with asyncio.timeout(1):
+            await waiting
+
+
 async def test_tail_jumps_ahead_when_too_far_behind(ui: Ui) -> None:
     await ui.append(*(event(f"m{n}") for n in range(30)))  # one user: one partition
-    batches = tail(ui.log, "web", [0] * ui.log.partitions, max_behind=10)
+    batches = tail(ui.log, "web", [0] * ui.log.partitions, asyncio.Event(), max_behind=10)
     first = await anext(batches)
     await batches.aclose()
     assert first.skipped == 20

@@ -4,6 +4,8 @@ subscriptions and field mappings as `actions:` overrides."""
 from __future__ import annotations
 
 import dataclasses
+import html
+import re
 
 import orjson
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from eventyard.conversions.spec import ConversionSpec
 from eventyard.destinations import registry
 from eventyard.destinations.webhook import definition as webhook
+from eventyard.ui.mapping_editor import MAX_ROWS, field_editors
 from ui.config_setup import Site, seeded, site, text_of, track
 
 __all__ = ["seeded", "site"]
@@ -127,6 +130,31 @@ async def test_saving_stores_only_what_differs_from_the_defaults(site: Site) -> 
     assert page.text.count(">changed<") == 3  # subscription, data, method
     live = site.ctx.config.destinations[0].actions["send"]
     assert live.mapping == {"data": DATA, "method": "PUT"}
+
+
+async def test_a_saved_mapping_comes_back_indented_in_a_box_of_its_size(site: Site) -> None:
+    await with_events(site)
+    compact = orjson.dumps(DATA).decode()  # typed on one line
+    async with site.client("editor") as client:
+        saved = await client.post(
+            "/destinations/hook/mappings/send", data=mapping_form(site, **{"mapping.data": compact})
+        )
+        page = (await client.get(saved.headers["location"])).text
+    indented = orjson.dumps(DATA, option=orjson.OPT_INDENT_2).decode()
+    assert indented.count("\n") == 7
+    box = re.search(r'<textarea id="form-send-data"[^>]*rows="(\d+)"[^>]*>([^<]*)</textarea>', page)
+    assert box is not None
+    assert box.group(1) == "8" and html.unescape(box.group(2)) == indented
+    method = re.search(r'<textarea id="form-send-method"[^>]*rows="(\d+)"[^>]*>([^<]*)<', page)
+    assert method is not None and (method.group(1), method.group(2)) == ("1", "&#34;PUT&#34;")
+    assert 'id="preview-send"' in page and "hx-post" in page  # the live preview stays
+
+
+def test_a_huge_mapping_gets_a_bounded_box() -> None:
+    definition = webhook.actions["send"]
+    override = {"mapping": {"data": {f"k{n}": n for n in range(200)}}}
+    data = next(f for f in field_editors(definition, override) if f.key == "data")
+    assert data.text.count("\n") == 201 and data.rows == MAX_ROWS
 
 
 async def test_restoring_every_default_removes_the_override(site: Site) -> None:

@@ -108,14 +108,36 @@ async def test_the_source_page_has_install_code_pointing_at_this_server(site: Si
     ):
         assert wanted in page, wanted
     assert "Open in debugger" in page
+    assert "setAttribute(&#34;data-global-segment-analytics-key&#34;, globalKey)" in page
+    for form in ("readable", "minified"):  # a switch between both forms of the snippet
+        assert f'aria-controls="install-browser-{form}"' in page
+        assert f'id="install-browser-{form}"' in page
+    minified = page[page.index('id="snippet-browser-minified"') :]
+    minified = minified[: minified.index("</pre>")]
+    assert "\n" not in minified and f"analytics._cdn=&#34;{origin}&#34;" in minified
+
+
+def test_the_minified_snippet_is_the_readable_one_on_one_line() -> None:
+    browser = install_snippets("https://cdp.example.com", "wk 1")[0]
+    assert browser.minified is not None and "\n" not in browser.minified
+    assert browser.minified.startswith("<script>!function(){var globalKey=")
+    assert 'analytics.load("wk 1");' in browser.minified  # strings keep their spaces
+    assert 'setAttribute("data-global-segment-analytics-key",globalKey)' in browser.minified
+    assert "return loaded[method]" in browser.minified  # words stay apart
+    squeezed = "".join(browser.code.split())
+    assert "".join(browser.minified.split()) == squeezed  # nothing but whitespace changed
+    assert all(s.minified is None for s in install_snippets("https://h", "k")[1:])
 
 
 def test_snippets_keep_a_hostile_host_inside_their_strings() -> None:
     origin = 'http://evil"</script><script>alert(1)//'
     key = "k'; rm -rf /"
     browser, python, node, curl = install_snippets(origin, key)
-    assert "</script><script>" not in browser.code.removesuffix("</script>")
-    assert '"http://evil\\"<\\/script><script>alert(1)//"' in browser.code
+    assert browser.minified is not None
+    for code in (browser.code, browser.minified):
+        assert "</script><script>" not in code.removesuffix("</script>")
+        assert '"http://evil\\"<\\/script><script>alert(1)//"' in code
+    assert '"k\'; rm -rf /"' in browser.minified  # the space inside the string is kept
     assigned = {
         node.targets[0].attr: ast.literal_eval(node.value)
         for node in ast.walk(ast.parse(python.code))

@@ -47,7 +47,9 @@ __all__ = [
     "create_user",
     "delete_session",
     "ensure_token",
+    "list_members",
     "list_tokens",
+    "remove_membership",
     "revoke_token",
     "session_user",
     "set_membership",
@@ -95,6 +97,8 @@ def check_login(email: str) -> str:
     login = email.strip().lower()
     if _LOGIN.fullmatch(login) is None:
         raise ConfigError(f"{email[:80]!r} is not a valid login; use an email address")
+    if not all(part.strip(".") for part in login.split("@")):
+        raise ConfigError(f"{login!r} is not a valid login: a part made only of dots")
     return login
 
 
@@ -146,6 +150,8 @@ def set_membership(
         raise ConfigError(f"no user {login!r}; create it first")
     require_workspace(conn, workspace)
     before = user_workspaces(conn, login).get(workspace)
+    if before == "owner" and role != "owner":
+        _keep_an_owner(conn, login, workspace, f"make {login!r} {_article(role)} {role}")
     conn.execute(
         "INSERT INTO memberships (email, workspace, role) VALUES (?, ?, ?)"
         " ON CONFLICT (email, workspace) DO UPDATE SET role = excluded.role",
@@ -161,6 +167,43 @@ def set_membership(
         None if before is None else {"email": login, "role": before},
         {"email": login, "role": role},
     )
+
+
+def _article(role: Role) -> str:
+    return "an" if role == "editor" else "a"
+
+
+def _keep_an_owner(conn: sqlite3.Connection, login: str, workspace: str, then: str) -> None:
+    """Refuse to leave a workspace without an owner user: nobody could add users to it."""
+    owners = [email for email, role in list_members(conn, workspace) if role == "owner"]
+    if owners == [login]:
+        raise ConfigError(
+            f"{login!r} is the last owner of workspace {workspace!r}; make another user an "
+            f"owner first, then {then}"
+        )
+
+
+def list_members(conn: sqlite3.Connection, workspace: str) -> list[tuple[str, Role]]:
+    """The workspace's users and their roles, by email."""
+    rows = conn.execute(
+        "SELECT email, role FROM memberships WHERE workspace = ? ORDER BY email", (workspace,)
+    )
+    return [(email, check_role(role)) for email, role in rows]
+
+
+def remove_membership(conn: sqlite3.Connection, email: str, workspace: str, actor: str) -> bool:
+    """Take a user out of a workspace (the user and their other workspaces stay); False when
+    they are not in it. The last owner cannot be removed."""
+    login = email.strip().lower()
+    role = user_workspaces(conn, login).get(workspace)
+    if role is None:
+        return False
+    if role == "owner":
+        _keep_an_owner(conn, login, workspace, f"remove {login!r}")
+    conn.execute("DELETE FROM memberships WHERE email = ? AND workspace = ?", (login, workspace))
+    before = {"email": login, "role": role}
+    audit.record(conn, workspace, actor, "delete", "membership", login, before, None)
+    return True
 
 
 def verify_password(conn: sqlite3.Connection, email: str, password: str) -> bool:

@@ -24,7 +24,6 @@ from eventyard.control.api_docs import docs_endpoints
 from eventyard.control.api_http import Endpoint, build_routes
 from eventyard.control.api_ops import (
     MAX_LIMIT,
-    StorageStatus,
     iso,
     operation_endpoints,
     replay_json,
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_LIMIT",
-    "StorageStatus",
     "api_endpoints",
     "api_routes",
     "iso",

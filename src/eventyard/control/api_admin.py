@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from eventyard.control import accounts, audit
-from eventyard.control.accounts import Role
 from eventyard.control.api_errors import ApiError
 from eventyard.control.api_http import Endpoint, Param, caller, encoded, read_struct
 from eventyard.control.api_ops import iso
@@ -22,25 +21,32 @@ from eventyard.control.api_schemas import (
     AuditRecord,
     CreatedToken,
     Member,
+    MemberRole,
     NewMember,
     NewToken,
     TokenOut,
 )
+from eventyard.errors import ConfigError
 
 if TYPE_CHECKING:
     from eventyard.control.context import ServerContext
 
-__all__ = ["admin_endpoints", "members"]
+__all__ = ["admin_endpoints"]
 
 _ID = re.compile(r"[0-9]{1,18}")
 
 
-def members(conn: sqlite3.Connection, workspace: str) -> dict[str, Role]:
-    """The users of a workspace and their roles, by email."""
-    rows = conn.execute(
-        "SELECT email, role FROM memberships WHERE workspace = ? ORDER BY email", (workspace,)
-    )
-    return {email: accounts.check_role(role) for email, role in rows}
+def _unknown_member(raw: str) -> ApiError:
+    return ApiError(404, "unknown_user", f"no user {raw[:80]!r} in this workspace")
+
+
+def _member_login(request: Request) -> str:
+    """The path's login; one that no user can have is simply not found."""
+    raw: str = request.path_params["email"]
+    try:
+        return accounts.check_login(raw)
+    except ConfigError:
+        raise _unknown_member(raw) from None
 
 
 def _number(request: Request, key: str, default: int | None, most: int) -> int | None:
@@ -98,8 +104,33 @@ class _Admin:
 
     async def users(self, request: Request) -> Response:
         workspace = caller(request).workspace
-        found = await self.ctx.plane.read(lambda conn: members(conn, workspace))
-        return encoded([Member(email=email, role=role) for email, role in found.items()])
+        found = await self.ctx.plane.read(lambda conn: accounts.list_members(conn, workspace))
+        return encoded([Member(email=email, role=role) for email, role in found])
+
+    async def set_role(self, request: Request) -> Response:
+        """A member's role here; the last owner cannot be made less (400 saying so)."""
+        login = _member_login(request)
+        body = await read_struct(request, MemberRole)
+        who = caller(request)
+
+        def change(conn: sqlite3.Connection) -> Member:
+            if who.workspace not in accounts.user_workspaces(conn, login):
+                raise _unknown_member(login)
+            accounts.set_membership(conn, login, who.workspace, body.role, who.actor)
+            return Member(email=login, role=body.role)
+
+        return encoded(await self.ctx.plane.change(change))
+
+    async def remove_user(self, request: Request) -> Response:
+        """Take a user out of this workspace (the user keeps their other workspaces)."""
+        login = _member_login(request)
+        who = caller(request)
+        removed = await self.ctx.plane.change(
+            lambda conn: accounts.remove_membership(conn, login, who.workspace, who.actor)
+        )
+        if not removed:
+            raise _unknown_member(login)
+        return Response(status_code=204)
 
     async def add_user(self, request: Request) -> Response:
         """A new user with a password, or an existing one (no password) joining this
@@ -173,6 +204,12 @@ def admin_endpoints(ctx: ServerContext) -> list[Endpoint]:
         Endpoint("POST", "/api/v1/users", admin.add_user,
                  "Add a user to the workspace with a role", "users", role="owner",
                  body=NewMember, response=Member, status=201, errors=(409,)),
+        Endpoint("PUT", "/api/v1/users/{email}", admin.set_role,
+                 "Change a user's role in the workspace", "users", role="owner",
+                 body=MemberRole, response=Member, errors=(404,)),
+        Endpoint("DELETE", "/api/v1/users/{email}", admin.remove_user,
+                 "Take a user out of the workspace (not the last owner)", "users",
+                 role="owner", status=204, errors=(400, 404)),
         Endpoint("GET", "/api/v1/audit", admin.audit, "Who changed what, newest first",
                  "audit", response=list[AuditRecord], params=(limit, before), errors=(400,)),
     ]  # fmt: skip

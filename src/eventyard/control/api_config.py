@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from starlette.requests import Request
 from starlette.responses import Response
 
-from eventyard.control import accounts, store
+from eventyard.control import accounts, store, workspaces
 from eventyard.control.api_errors import ApiError
 from eventyard.control.api_http import (
     Endpoint,
@@ -174,6 +174,24 @@ class _Workspaces:
         token = await self.ctx.plane.change(create)
         return encoded(CreatedWorkspace(name=body.name, token=token), status=201)
 
+    async def delete(self, request: Request) -> Response:
+        """The token's own workspace, once empty; its tokens (this one too) stop working."""
+        name: str = request.path_params["name"]
+        who = caller(request)
+        if name != who.workspace:
+            raise ApiError(
+                403,
+                "forbidden",
+                f"a token acts on its own workspace ({who.workspace!r}) only; delete "
+                f"{name[:80]!r} with an owner token of that workspace",
+            )
+        deleted = await self.ctx.plane.change(
+            lambda conn: workspaces.delete_workspace(conn, name, who.actor)
+        )
+        if not deleted:  # deleted meanwhile, by another request with another token
+            raise ApiError(404, "unknown_workspace", f"no workspace named {name!r}")
+        return Response(status_code=204)
+
 
 def config_endpoints(ctx: ServerContext) -> list[Endpoint]:
     spaces = _Workspaces(ctx)
@@ -187,6 +205,9 @@ def config_endpoints(ctx: ServerContext) -> list[Endpoint]:
                  "Create a workspace; answers an owner token for it", "workspaces",
                  role="owner", body=NewWorkspace, response=CreatedWorkspace, status=201,
                  errors=(409,)),
+        Endpoint("DELETE", "/api/v1/workspaces/{name}", spaces.delete,
+                 "Delete the token's workspace once it is empty", "workspaces",
+                 role="owner", status=204, errors=(400, 404)),
         Endpoint("GET", "/api/v1/sources", src.list, "List sources", "sources",
                  response=list[SourceConfig]),
         Endpoint("POST", "/api/v1/sources", src.create, "Create a source", "sources",

@@ -12,7 +12,7 @@ import re
 import sqlite3
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.requests import Request
@@ -31,6 +31,7 @@ from eventyard.control.api_schemas import (
 )
 from eventyard.control.api_scope import workspace_config
 from eventyard.control.config import Config
+from eventyard.control.storage_status import StorageStatus
 from eventyard.delivery import jobs, metrics, trace
 from eventyard.delivery.jobs import DeadLetter, DestinationStatus
 from eventyard.delivery.state import StateStore
@@ -46,19 +47,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_LIMIT",
-    "StorageStatus",
     "iso",
     "operation_endpoints",
     "replay_json",
     "status_report",
 ]
-
-
-class StorageStatus(Protocol):
-    """Where the status's `storage` part comes from: `StorageService` in-process, or the
-    server's `StorageProcess` (storage runs in a child process there)."""
-
-    async def status(self) -> dict[str, Any]: ...
 
 
 MAX_LIMIT = 1000
@@ -92,6 +85,7 @@ async def status_report(
             {
                 "name": d.name,
                 "delivered": d.delivered,
+                "observed": d.observed,
                 "pending": d.pending,
                 "retrying": d.retrying,
                 "dead": d.dead,

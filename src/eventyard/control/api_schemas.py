@@ -24,6 +24,7 @@ __all__ = [
     "DestinationHealth",
     "ErrorBody",
     "Member",
+    "MemberRole",
     "NewMember",
     "NewToken",
     "NewWorkspace",
@@ -71,6 +72,8 @@ class PipelineLag(_Out):
 class DestinationHealth(_Out):
     name: str
     delivered: int
+    observed: int
+    """Events an observe-mode destination built and kept instead of sending."""
     pending: int
     retrying: int
     dead: int
@@ -206,6 +209,12 @@ class CreatedToken(_Out):
 
 class Member(_Out):
     email: str
+    role: RoleName
+
+
+class MemberRole(_In):
+    """A workspace member's new role."""
+
     role: RoleName
 
 

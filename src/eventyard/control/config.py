@@ -25,6 +25,7 @@ from eventyard.control.protocols_config import (
     TransformationConfig,
     check_protocols,
 )
+from eventyard.control.secrets import SECRET_MASK
 from eventyard.control.storage_config import (
     ArchiveSettings,
     StorageConfigProblem,
@@ -32,6 +33,7 @@ from eventyard.control.storage_config import (
     check_storage,
     default_warehouses,
 )
+from eventyard.conversions.canonical import CANONICAL_NAMES
 from eventyard.destinations.base import DestinationDefinition, secret_fields
 from eventyard.destinations.registry import get_definition
 from eventyard.errors import ConfigError
@@ -104,11 +106,30 @@ class DeliverySettings(_Strict):
     backoff_max: Duration = Duration(600)
 
 
-class SourceConfig(_Strict):
+class _Masked(_Strict):
+    """A struct whose repr hides its secrets: configs end up in logs, tracebacks and REPLs."""
+
+    def _shown(self, field: str, value: Any) -> Any:
+        return value
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        return [
+            (field, self._shown(field, getattr(self, field))) for field in self.__struct_fields__
+        ]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{field}={value!r}" for field, value in self.__rich_repr__())
+        return f"{type(self).__name__}({fields})"
+
+
+class SourceConfig(_Masked):
     name: str
     write_key: str
     webhook_secret: str | None = None
     """Shared secret of a Segment webhook destination that forwards to this source (signed)."""
+
+    def _shown(self, field: str, value: Any) -> Any:
+        return SECRET_MASK if field == "webhook_secret" and value is not None else value
 
 
 class FilterRule(_Strict):
@@ -139,7 +160,7 @@ class ActionConfig(_Strict):
     enabled: bool = True
 
 
-class DestinationConfig(_Strict):
+class DestinationConfig(_Masked):
     name: str
     type: str
     sources: list[str]
@@ -159,6 +180,15 @@ class DestinationConfig(_Strict):
     limited-data-use mode (Meta LDU, Google consent signals) where the type has one."""
     conversion_events: list[str] | None = None
     """Canonical conversion events sent (ad destinations); default: the revenue and lead ones."""
+
+    def _shown(self, field: str, value: Any) -> Any:
+        if field != "settings":
+            return value
+        try:
+            secret = secret_fields(get_definition(self.type).settings)
+        except ConfigError:  # an unknown type: any setting may be a secret
+            return dict.fromkeys(self.settings, SECRET_MASK)
+        return {k: SECRET_MASK if k in secret else v for k, v in self.settings.items()}
 
 
 class ConversionsSettings(_Strict):
@@ -322,6 +352,7 @@ def decode_struct(data: Any, kind: type[_S]) -> _S:
 def check_config(config: Config) -> None:
     """Every check `parse_config` runs after decoding; raises the first ConfigProblem."""
     _check_server(config)
+    _check_aliases(config.conversions)
     check_references(config)
     sources = [source.name for source in config.sources]
     check_protocols(config.tracking_plans, config.transformations, sources)
@@ -369,6 +400,18 @@ def _check_server(config: Config) -> None:
         raise ConfigProblem("$.server.port", "port must be between 1 and 65535")
     if config.log.partitions < 1 or config.log.partitions > 1024:
         raise ConfigProblem("$.log.partitions", "partitions must be between 1 and 1024")
+
+
+def _check_aliases(conversions: ConversionsSettings) -> None:
+    """An alias names a canonical event: another name would match no destination's allowlist."""
+    for event, target in conversions.aliases.items():
+        if target not in CANONICAL_NAMES:
+            key = event if re.fullmatch(r"[A-Za-z_][\w-]*", event) else f"`{event}`"
+            raise ConfigProblem(
+                f"$.conversions.aliases.{key}",
+                f"{target[:80]!r} is no canonical conversion name; use one of "
+                f"{', '.join(sorted(CANONICAL_NAMES))}",
+            )
 
 
 def check_destination(dest: DestinationConfig, at: str) -> None:

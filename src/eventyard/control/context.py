@@ -6,19 +6,17 @@ for globals and tests can build one from real parts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from eventyard.control.config import Config
 from eventyard.control.plane import ControlPlane
+from eventyard.control.storage_status import StorageStatus
 from eventyard.delivery.service import DeliveryService
 from eventyard.delivery.state import StateStore
 from eventyard.log.base import EventLog
 from eventyard.storage.replay import ReplayService
-
-if TYPE_CHECKING:  # api.py builds routes from a ServerContext: import only for typing
-    from eventyard.control.api import StorageStatus
 
 __all__ = ["ServerContext"]
 
@@ -32,6 +30,9 @@ class ServerContext:
     storage: StorageStatus
     replays: ReplayService
     data_dir: Path
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the server begins to shut down: long-lived responses (the live debugger's
+    streams) end at once instead of holding the graceful shutdown up."""
 
     @property
     def config(self) -> Config:

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
@@ -146,23 +147,47 @@ class ControlPlane:
                 log.exception("cannot read the configuration from state.db; retrying")
 
     async def apply_file(self, workspace: str = DEFAULT_WORKSPACE) -> list[Change]:
-        """Make `workspace` match the file's sources and destinations (`serve --config`).
+        """Make `workspace` match the file's objects (`serve --config`), when the file's
+        objects changed since they were last applied.
 
-        A file with none of them (nor tracking plans or transformations) leaves the
-        database as it is: it only sets process settings, and must not delete what the API
-        and UI manage.
+        An unchanged file leaves the database as it is, so that what was changed through the
+        API and UI since survives a restart; an edited file wins (like `eventyard apply`).
+        A file with no objects at all only sets process settings and never deletes anything.
         """
         desired = self.file_config
-        kinds = (desired.sources, desired.destinations, desired.tracking_plans)
-        if not any((*kinds, desired.transformations)):
+        objects = (
+            desired.sources,
+            desired.destinations,
+            desired.tracking_plans,
+            desired.transformations,
+        )
+        if not any(objects):
             return []
+        fingerprint = self.box.fingerprint(msgspec.json.encode(objects, enc_hook=float))
 
         def run(conn: sqlite3.Connection) -> list[Change]:
+            if last_applied(conn, workspace) == fingerprint:
+                return []
             changes = plan_changes(conn, self.box, workspace, desired)
             apply_changes(conn, self.box, workspace, changes, FILE_ACTOR)
+            remember_applied(conn, workspace, fingerprint)
             return changes
 
         return await self.change(run)
+
+
+def last_applied(conn: sqlite3.Connection, workspace: str) -> str | None:
+    row = conn.execute(
+        "SELECT fingerprint FROM applied_files WHERE workspace = ?", (workspace,)
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def remember_applied(conn: sqlite3.Connection, workspace: str, fingerprint: str) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO applied_files (workspace, fingerprint, at) VALUES (?, ?, ?)",
+        (workspace, fingerprint, time.time()),
+    )
 
 
 def _snapshot(conn: sqlite3.Connection, box: SecretBox) -> _Snapshot:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from eventyard.control import store
+from eventyard.control.secrets import SecretBox
 from eventyard.errors import ConfigError
 from eventyard.protocols import store as protocol_store
 from eventyard.protocols.segment_format import (
@@ -32,6 +33,7 @@ __all__ = [
     "MAX_DAYS",
     "Report",
     "Saved",
+    "import_into",
     "import_plan",
     "plan_name",
     "violation_report",
@@ -83,6 +85,41 @@ class Saved:
     warnings: list[str]
 
 
+def import_into(
+    conn: sqlite3.Connection,
+    box: SecretBox,
+    workspace: str,
+    actor: str,
+    body: Any,
+    form: str,
+    name: str | None,
+    event: str | None = None,
+) -> Saved:
+    """Create or update plan `name` from a Segment export (`form` "segment": its schemas
+    are replaced) or from one JSON Schema file ("jsonschema": one event added or replaced),
+    in the caller's transaction. ConfigError on bad input."""
+    if form == "segment":
+        imported = import_segment(body)
+        target = name or plan_name(imported.name)
+        if target is None:
+            raise ConfigError("the plan has no name: give one (--name / ?name=)")
+    elif form == "jsonschema":
+        if not name:
+            raise ConfigError("say which plan the schema goes to (--name / ?name=)")
+        target = name
+        event_name, schema = import_json_schema(body, event)
+    else:
+        raise ConfigError(f"unknown format {form!r}; formats: segment, jsonschema")
+    found = store.get_object(conn, "tracking_plan", workspace, target)
+    existing = None if found is None else found.doc
+    if form == "segment":
+        doc, warnings = with_import(existing, target, imported), imported.warnings
+    else:
+        doc, warnings = with_event(existing, target, event_name, schema), []
+    saved = store.put_object(conn, box, "tracking_plan", workspace, doc, actor)
+    return Saved(saved.doc, warnings)
+
+
 async def import_plan(
     ctx: ServerContext,
     workspace: str,
@@ -92,31 +129,8 @@ async def import_plan(
     name: str | None,
     event: str | None = None,
 ) -> Saved:
-    """Create or update plan `name` from a Segment export (`form` "segment": its schemas
-    are replaced) or from one JSON Schema file ("jsonschema": one event added or replaced).
-    ConfigError on bad input."""
-    if form == "segment":
-        imported = import_segment(body)
-        target = name or plan_name(imported.name)
-        if target is None:
-            raise ConfigError("the plan has no name: give one (--name / ?name=)")
-        warnings = imported.warnings
-    elif form == "jsonschema":
-        if not name:
-            raise ConfigError("say which plan the schema goes to (--plan / ?name=)")
-        target, warnings = name, []
-        event_name, schema = import_json_schema(body, event)
-    else:
-        raise ConfigError(f"unknown format {form!r}; formats: segment, jsonschema")
-
-    def save(conn: sqlite3.Connection) -> dict[str, Any]:
-        found = store.get_object(conn, "tracking_plan", workspace, target)
-        existing = None if found is None else found.doc
-        if form == "segment":
-            doc = with_import(existing, target, imported)
-        else:
-            doc = with_event(existing, target, event_name, schema)
-        box = ctx.plane.box
-        return store.put_object(conn, box, "tracking_plan", workspace, doc, actor).doc
-
-    return Saved(await ctx.plane.change(save), warnings)
+    """`import_into` through the control plane (applied before it returns)."""
+    box = ctx.plane.box
+    return await ctx.plane.change(
+        lambda conn: import_into(conn, box, workspace, actor, body, form, name, event)
+    )

@@ -30,6 +30,11 @@ CREATE TABLE IF NOT EXISTS config_version (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     version INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS applied_files (
+    workspace TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS secret_check (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     token TEXT NOT NULL

@@ -8,7 +8,10 @@ writing the mask back means "keep the stored value".
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -45,6 +48,7 @@ class SecretBox:
     def __init__(self, key: bytes, origin: str) -> None:
         try:
             self._fernet = Fernet(key)
+            self._mac_key = base64.urlsafe_b64decode(key)[:16]
         except (ValueError, TypeError):
             raise ConfigError(
                 f"{origin} is not a secret key (44 characters of url-safe base64); restore the "
@@ -71,6 +75,12 @@ class SecretBox:
 
     def encrypt(self, plain: str) -> str:
         return self._fernet.encrypt(plain.encode()).decode()
+
+    def fingerprint(self, data: bytes) -> str:
+        """A keyed digest (HMAC-SHA256 with the key's signing half): tells whether data
+        holding secrets changed, without storing anything that guesses could be checked
+        against."""
+        return hmac.new(self._mac_key, data, hashlib.sha256).hexdigest()
 
     def decrypt(self, token: str) -> str:
         try:

@@ -69,10 +69,16 @@ def check_kind(kind: str) -> None:
 
 
 def check_name(key: str, name: object) -> str:
-    """`name` if it is 1 to 64 of A-Z a-z 0-9 _ . - (it appears in URLs, metrics, files)."""
+    """`name` if it is 1 to 64 of A-Z a-z 0-9 _ . - (it appears in URLs, metrics, files),
+    and not only dots: `.` and `..` are path steps that clients rewrite before sending."""
     if not isinstance(name, str) or _NAME.fullmatch(name) is None:
         shown = repr(name) if len(repr(name)) <= 80 else repr(name)[:77] + "..."
         raise ConfigError(f"{key}: {shown} is not a valid name; use 1 to 64 letters, digits, _ . -")
+    if not name.strip("."):
+        raise ConfigError(
+            f"{key}: {name!r} is made only of dots, which URLs and paths read as a folder step; "
+            "use a letter or digit too"
+        )
     return name
 
 

@@ -96,11 +96,12 @@ def ensure_token(
 
 
 def authenticate_token(conn: sqlite3.Connection, token: str) -> Principal | None:
-    """The token's principal, or None when it is unknown or revoked."""
+    """The token's principal, or None when it is unknown, revoked or its workspace is gone."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     row = conn.execute(
-        "SELECT id, workspace, name, role, last_used_at FROM tokens WHERE hash = ?",
+        "SELECT t.id, t.workspace, t.name, t.role, t.last_used_at FROM tokens t"
+        " JOIN workspaces w ON w.name = t.workspace WHERE t.hash = ?",
         (digest(token),),
     ).fetchone()
     if row is None:

@@ -6,8 +6,9 @@ instead of knowing each platform: adding a platform is adding one `ConversionSpe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from eventyard.conversions.canonical import CANONICAL_NAMES
 
@@ -63,6 +64,10 @@ class ConversionSpec:
     """Whether the platform has a limited-data-use mode (Meta LDU, Google consent signals)."""
     max_age: float | None = None
     """Seconds; older events are dropped (TerminalError) instead of retried."""
+    settings_events: Callable[[Any], frozenset[str]] | None = None
+    """When what a destination can send depends on its settings: its decoded settings -> the
+    canonical names sent by default, instead of `default_events` (Google Ads: the events
+    with a conversion action)."""
 
     def __post_init__(self) -> None:
         # A typo here would silently zero a weight or make a minimum unsatisfiable: fail at import.

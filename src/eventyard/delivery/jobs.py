@@ -98,6 +98,8 @@ class DestinationStatus:
     dead: int
     oldest_pending_age_s: float | None
     last_error: str | None
+    observed: int = 0
+    """Jobs an observe-mode destination settled without sending (its `delivered`)."""
 
 
 def insert(conn: sqlite3.Connection, jobs: Iterable[NewJob], now: float) -> int:
@@ -264,25 +266,27 @@ def status(conn: sqlite3.Connection, destination: str, now: float) -> Destinatio
     error = conn.execute(
         "SELECT error FROM destination_errors WHERE destination = ?", (destination,)
     ).fetchone()
+    settled = _settled(conn, destination)
     return DestinationStatus(
         name=destination,
-        delivered=_delivered(conn, destination),
+        delivered=settled.get("delivered", 0),
         retrying=int(retrying),
         pending=int(pending),
         dead=int(dead),
         oldest_pending_age_s=None if oldest is None else max(0.0, now - float(oldest)),
         last_error=error[0] if error else None,
+        observed=settled.get("observed", 0),
     )
 
 
-def _delivered(conn: sqlite3.Connection, destination: str) -> int:
-    """Delivered steps, as counted by the trace."""
-    (traced,) = conn.execute(
-        "SELECT coalesce(sum(count), 0) FROM trace_counts"
-        " WHERE destination = ? AND step = 'delivered'",
+def _settled(conn: sqlite3.Connection, destination: str) -> dict[str, int]:
+    """Delivered and observed steps, as counted by the trace (absent: none)."""
+    rows = conn.execute(
+        "SELECT step, sum(count) FROM trace_counts"
+        " WHERE destination = ? AND step IN ('delivered', 'observed') GROUP BY step",
         (destination,),
-    ).fetchone()
-    return int(traced)
+    )
+    return {step: int(count) for step, count in rows}
 
 
 def dead_letters(conn: sqlite3.Connection, destination: str, limit: int) -> list[DeadLetter]:
@@ -296,24 +300,35 @@ def dead_letters(conn: sqlite3.Connection, destination: str, limit: int) -> list
 
 
 def requeue_dead(
-    conn: sqlite3.Connection, destination: str | None, since: float | None, now: float
+    conn: sqlite3.Connection,
+    destination: str | None,
+    since: float | None,
+    now: float,
+    ids: Sequence[int] | None = None,
 ) -> int:
-    """Put dead letters (of one destination, or all; failed at or after `since`, or all)
-    back in the queue, due now with their attempts reset; each gets a `requeued` step."""
-    rows = conn.execute(
+    """Put dead letters (of one destination, or all; failed at or after `since`, or all;
+    with the given `ids`, or all) back in the queue, due now with their attempts reset; each
+    gets a `requeued` step. Ids that name no such letter are skipped."""
+    select = (
         "SELECT id, destination, action, message_id, error FROM dead_letters"
         " WHERE (?1 IS NULL OR destination = ?1) AND (?2 IS NULL OR failed_at >= ?2)"
-        " ORDER BY id",
-        (destination, since),
-    ).fetchall()
-    ids = [(row[0],) for row in rows]
+    )
+    if ids is None:
+        rows = conn.execute(select + " ORDER BY id", (destination, since)).fetchall()
+    else:
+        rows = []
+        for chunk in _chunks(sorted(set(ids))):
+            rows += conn.execute(
+                select + f" AND id IN ({_marks(chunk)}) ORDER BY id", (destination, since, *chunk)
+            ).fetchall()
+    found = [(row[0],) for row in rows]
     conn.executemany(
         "INSERT INTO jobs (destination, action, user_key, message_id, payload, created_at,"
         " next_attempt_at, received_at) SELECT destination, action, user_key, message_id,"
         " payload, ?, ?, received_at FROM dead_letters WHERE id = ?",
-        [(now, now, row_id) for (row_id,) in ids],
+        [(now, now, row_id) for (row_id,) in found],
     )
-    conn.executemany("DELETE FROM dead_letters WHERE id = ?", ids)
+    conn.executemany("DELETE FROM dead_letters WHERE id = ?", found)
     trace.record(
         conn,
         (

@@ -22,7 +22,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eventyard.control.config import Config, ConversionsSettings, DestinationConfig
+from eventyard.control.config import (
+    Config,
+    ConversionsSettings,
+    DestinationConfig,
+    decode_settings,
+)
 from eventyard.conversions import click_ids, ledger, store
 from eventyard.conversions.canonical import CANONICAL_NAMES, canonical_name
 from eventyard.conversions.consent import ConsentDecision, ConsentState
@@ -46,7 +51,8 @@ class Rules:
 
     consent: ConsentRules
     allowed: frozenset[str]
-    """Canonical names sent (ad destinations): `conversion_events`, else the spec's default."""
+    """Canonical names sent (ad destinations): `conversion_events`, else the spec's default
+    (for some platforms, from the destination's settings)."""
     aliases: Mapping[str, str]
     dedup_window: float
     mode: str
@@ -61,14 +67,25 @@ class Rules:
         return not self.consent.needed and self.consent.spec is None
 
 
+def _default_events(dest: DestinationConfig, definition: DestinationDefinition) -> frozenset[str]:
+    """What an ad destination sends without `conversion_events` (its settings were validated
+    with the configuration, so they decode)."""
+    spec = definition.conversion
+    if spec is None:
+        return frozenset()
+    if spec.settings_events is None:
+        return spec.default_events
+    return spec.settings_events(decode_settings(definition, dest.settings))
+
+
 def compile_rules(
     dest: DestinationConfig, definition: DestinationDefinition, settings: ConversionsSettings
 ) -> Rules:
     """A destination's rules; raises PlanError for `conversion_events` it cannot use."""
-    spec = definition.conversion
-    allowed = spec.default_events if spec is not None else frozenset()
-    if dest.conversion_events is not None:
-        if spec is None:
+    if dest.conversion_events is None:
+        allowed = _default_events(dest, definition)
+    else:
+        if definition.conversion is None:
             raise PlanError(
                 ".conversion_events", f"{definition.slug} is no conversions API; remove the key"
             )

@@ -84,8 +84,10 @@ class _Batch:
     now: float
     day: str
     steps: list[Step]
-    rows: list[store.ViolationRow] = field(default_factory=list)
-    tallies: list[store.EventTally] = field(default_factory=list)
+    rows: dict[tuple[str, str, str, str], store.ViolationRow] = field(default_factory=dict)
+    """By (source, event, path, rule): one row per batch, counted, with the latest example."""
+    tallies: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    """By (source, event): [plan, checked, violating, blocked]."""
     outbox: list[Entry] = field(default_factory=list)
 
     def count(self, record: LogRecord, event: dict[str, Any], screened: Screened) -> None:
@@ -94,16 +96,17 @@ class _Batch:
             return
         name = _event_name(event)
         for v in verdict.violations:
-            row = store.ViolationRow(
+            key = (record.source, name, v.path, v.rule)
+            earlier = self.rows.get(key)
+            seen = 1 if earlier is None else earlier.count + 1
+            self.rows[key] = store.ViolationRow(
                 self.day, record.source, name, v.path, v.rule, plan, v.expected, v.actual,
-                v.description, record.message_id, self.now,
+                v.description, record.message_id, self.now, seen,
             )  # fmt: skip
-            self.rows.append(row)
-        violating = bool(verdict.violations)
-        blocked = screened.blocked is not None
-        self.tallies.append(
-            store.EventTally(self.day, record.source, name, plan, violating, blocked)
-        )
+        tally = self.tallies.setdefault((record.source, name), [plan, 0, 0, 0])
+        tally[1] += 1
+        tally[2] += bool(verdict.violations)
+        tally[3] += screened.blocked is not None
 
     def block(
         self, record: LogRecord, connected: list[str], event: dict[str, Any], screened: Screened
@@ -120,8 +123,14 @@ class _Batch:
             self.outbox.append(entry)
 
     def finish(self, conn: sqlite3.Connection) -> None:
-        store.record_violations(conn, self.rows)
-        store.record_events(conn, self.tallies)
+        store.record_violations(conn, self.rows.values())
+        store.record_events(
+            conn,
+            [
+                store.EventTally(self.day, source, name, *counts)
+                for (source, name), counts in self.tallies.items()
+            ],
+        )
         store.add_outbox(conn, self.outbox)
 
 

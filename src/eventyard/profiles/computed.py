@@ -158,6 +158,8 @@ def contributions(
     sql: Sql, traits: Sequence[ComputedTrait], event: dict[str, Any], seen: Seen, link: int
 ) -> list[tuple[ComputedTrait, Any]]:
     """Record the event's value for each trait it counts for; returns those (trait, value)."""
+    if not traits:
+        return []
     counted = []
     for trait in traits:
         counts, value = trait.value(event)

@@ -44,7 +44,7 @@ class ProfilesService:
         log: EventLog,
         data_dir: Path,
         *,
-        batch_size: int = 2000,
+        batch_size: int = 5000,
         idle_wait: float = 1.0,
         windows_every: float = 60.0,
         purge_every: float = 3600.0,
@@ -105,22 +105,19 @@ class ProfilesService:
     async def process_once(self, now: float | None = None) -> bool:
         """Apply one batch; True if a full batch was read (there may be more)."""
         batches: list[list[LogRecord]] = []
-        room = self.batch_size
+        share = max(1, self.batch_size // self.log.partitions)  # partitions move in step
         for partition in range(self.log.partitions):
-            if room <= 0:
-                break
             after = await self.log.committed(CONSUMER, partition)
-            records = await self.log.read(partition, after, room)
+            records = await self.log.read(partition, after, share)
             if records:
                 batches.append(records)
-                room -= len(records)
         if not batches:
             return False
         records = [record for batch in batches for record in batch]
         await asyncio.to_thread(self.store.write, lambda sql: self.engine.apply(sql, records, now))
         for batch in batches:
             await self.log.commit(CONSUMER, batch[0].partition, batch[-1].offset)
-        return room <= 0
+        return any(len(batch) == share for batch in batches)
 
     async def expire_windows_once(self, now: float | None = None) -> bool:
         """Refold the profiles whose windowed computed traits lost contributions."""
@@ -138,15 +135,25 @@ class ProfilesService:
         return False
 
     async def purge_once(self, now: float | None = None) -> bool:
-        """Drop event bodies older than `events_retention` (the rows stay: replays need
-        their links and traits)."""
+        """Drop the bodies of events applied more than `events_retention` ago (the rows
+        stay: replays need their links and traits)."""
         cutoff = (time.time() if now is None else now) - float(self.settings.events_retention)
-        await asyncio.to_thread(
-            self.store.write,
-            lambda sql: sql.run(
-                "UPDATE events SET payload = NULL WHERE ts < ? AND payload IS NOT NULL", (cutoff,)
-            ),
-        )
+
+        def purge(sql: Sql) -> None:
+            upto = sql.one("SELECT MAX(last_seq) FROM arrivals WHERE at < ?", (cutoff,))[0]
+            if upto is None:
+                return
+            row = sql.one("SELECT value FROM meta WHERE key = 'purged'")
+            done = 0 if row is None else int(row[0])
+            sql.run("UPDATE events SET payload = NULL WHERE seq > ? AND seq <= ?", (done, upto))
+            sql.run(
+                "INSERT INTO meta (key, value) VALUES ('purged', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(upto),),
+            )
+            sql.run("DELETE FROM arrivals WHERE last_seq <= ?", (upto,))
+
+        await asyncio.to_thread(self.store.write, purge)
         return False
 
     def _sync_part(self, sync: ProfilesSync) -> Callable[[], Awaitable[bool]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -16,16 +17,46 @@ import orjson
 from eventyard.control.profiles_config import ProfilesSettings
 from eventyard.log.base import LogRecord
 from eventyard.profiles import accounts, computed_store, rebuild
+from eventyard.profiles import graph_store as gs
 from eventyard.profiles import traits as trait_rows
 from eventyard.profiles.computed import ComputedTrait, compile_traits, contributions
 from eventyard.profiles.events import Seen, event_name, event_time, group_id, traits_of
 from eventyard.profiles.feed import Feed
-from eventyard.profiles.identifiers import Extractor
+from eventyard.profiles.identifiers import Extractor, Ident
 from eventyard.profiles.merge_protection import Rules
 from eventyard.profiles.resolution import Attached, attach
-from eventyard.profiles.sql import Sql
+from eventyard.profiles.sql import Sql, marks
 
 __all__ = ["Engine"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    record: LogRecord
+    event: dict[str, Any]
+    seen: Seen
+    ids: list[Ident]
+    digest: bytes
+
+
+def _decode(record: LogRecord) -> dict[str, Any] | None:
+    try:
+        event = orjson.loads(record.payload)
+    except orjson.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def _known(sql: Sql, message_ids: Sequence[str]) -> set[str]:
+    """The messageIds already applied."""
+    found: set[str] = set()
+    for start in range(0, len(message_ids), 500):
+        chunk = message_ids[start : start + 500]
+        rows = sql.all(
+            f"SELECT message_id FROM events WHERE message_id IN ({marks(len(chunk))})", chunk
+        )
+        found.update(row[0] for row in rows)
+    return found
 
 
 class Engine:
@@ -38,26 +69,49 @@ class Engine:
         self.feed = feed
 
     def apply(self, sql: Sql, records: Sequence[LogRecord], now: float | None = None) -> int:
-        """Apply the records in order; returns how many were new."""
+        """Apply the new records among these; returns how many there were.
+
+        A batch is applied in event-time order, whatever partitions it came from: the result
+        does not depend on order, but events older than their part of the graph cost a
+        replay, and records of one batch need not cause any."""
         now = time.time() if now is None else now
         feed = Feed(sql, self.feed)
-        return sum(self._one(sql, feed, record, now) for record in records)
+        done = _known(sql, [record.message_id for record in records])
+        todo: list[_Item] = []
+        for record in records:
+            if record.message_id not in done:
+                done.add(record.message_id)
+                event = _decode(record)
+                if event is not None:
+                    todo.append(self._item(record, event))
+        todo.sort(key=lambda item: item.seen.key)
+        links = gs.find_links(sql, (item.digest for item in todo if item.ids))
+        for item in todo:
+            self._one(sql, feed, item, links, now)
+        if todo:
+            sql.run("INSERT INTO arrivals (last_seq, at) SELECT MAX(seq), ? FROM events", (now,))
+        return len(todo)
 
-    def _one(self, sql: Sql, feed: Feed, record: LogRecord, now: float) -> bool:
-        known = sql.one("SELECT 1 FROM events WHERE message_id = ?", (record.message_id,))
-        if known is not None:
-            return False
-        try:
-            event = orjson.loads(record.payload)
-        except orjson.JSONDecodeError:
-            return False
-        if not isinstance(event, dict):
-            return False
+    def _item(self, record: LogRecord, event: dict[str, Any]) -> _Item:
         kind = event.get("type") if isinstance(event.get("type"), str) else None
         at = event_time(event, record.appended_at)
         seen = Seen((at, record.message_id), record.source, kind, event_name(event))
         ids = self.extractor.extract(event)
-        attached = attach(sql, feed, self.rules, ids, seen) if ids else None
+        return _Item(record, event, seen, ids, gs.link_hash(ids) if ids else b"")
+
+    def _one(
+        self, sql: Sql, feed: Feed, item: _Item, links: dict[bytes, gs.Link], now: float
+    ) -> None:
+        record, event, seen, kind, at = (
+            item.record,
+            item.event,
+            item.seen,
+            item.seen.type,
+            item.seen.at,
+        )
+        attached = (
+            attach(sql, feed, self.rules, item.ids, item.digest, seen, links) if item.ids else None
+        )
         traits = traits_of(event)
         account = group_id(event)
         user_traits = traits if kind == "identify" else None
@@ -80,7 +134,6 @@ class Engine:
             self._profile(sql, feed, attached, event, user_traits, seen, now)
         if account is not None:
             accounts.apply(sql, account, traits, seen)
-        return True
 
     def _profile(
         self,
@@ -96,8 +149,11 @@ class Engine:
         if attached.replay is not None:
             rebuild.replay(sql, feed, self.rules, self.computed, attached.replay, seen, now)
             return
-        profile = attached.profile
-        assert profile is not None
+        if not counted and not traits and attached.outcome is None:
+            return  # a known identifier set and nothing to update
+        profile = attached.profile or gs.link_place(sql, attached.link)[1]
+        if profile is None:
+            return
         merges = attached.outcome.merges if attached.outcome is not None else []
         for merge in merges:
             trait_rows.merge(sql, merge.kept, merge.merged)

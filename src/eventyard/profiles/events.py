@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from eventyard.profiles.graph import Key
@@ -14,6 +14,8 @@ __all__ = ["MAX_TRAITS", "Seen", "event_name", "event_time", "group_id", "traits
 MAX_TRAITS = 500
 """Traits kept from one identify/group call; the rest are ignored."""
 _MAX_KEY = 255
+_EPOCH = datetime.fromtimestamp(0, UTC).replace(tzinfo=None)
+"""parse_iso gives naive UTC times; subtracting this is the fastest way to Unix seconds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +42,7 @@ def event_time(event: dict[str, Any], fallback: float) -> float:
     for field in ("timestamp", "receivedAt"):
         moment = parse_iso(event.get(field))
         if moment is not None:
-            try:
-                return moment.replace(tzinfo=UTC).timestamp()
-            except (OverflowError, ValueError):
-                continue
+            return (moment - _EPOCH).total_seconds()
     return fallback
 
 

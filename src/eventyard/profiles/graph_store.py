@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
@@ -19,16 +18,18 @@ from eventyard.profiles.identifiers import Ident
 from eventyard.profiles.sql import Sql, marks
 
 __all__ = [
+    "ClusterLink",
     "Link",
     "LinkMeta",
     "add_identifiers",
     "aliases_into",
-    "cluster_keys",
+    "cluster_key",
     "cluster_links",
     "cluster_profiles",
-    "find_link",
+    "find_links",
     "insert_link",
     "link_hash",
+    "link_place",
     "load_profiles",
     "move_link",
     "new_cluster",
@@ -38,7 +39,6 @@ __all__ = [
     "save_members",
     "save_profile",
     "set_cluster_last",
-    "set_link_profile",
     "union_clusters",
 ]
 
@@ -48,39 +48,60 @@ LinkMeta = tuple[str | None, str | None, str]
 
 @dataclass(frozen=True, slots=True)
 class Link:
+    """What stays true of a link while a batch runs (its profile and cluster may change)."""
+
     id: int
-    cluster: int
-    profile: str | None
+    key: Key
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterLink:
+    """A link as a replay needs it: its identifiers, in first-occurrence order."""
+
+    id: int
     key: Key
     ids: list[Ident]
 
 
-def link_hash(ids: Iterable[Ident]) -> str:
+def link_hash(ids: Iterable[Ident]) -> bytes:
     """The same for every ordering of the same identifier set."""
     text = "\x1f".join(f"{kind}\x1e{value}" for kind, value in sorted(set(ids)))
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def _link(row: Sequence[Any]) -> Link:
-    ids = [(str(kind), str(value)) for kind, value in orjson.loads(row[5])]
-    return Link(int(row[0]), int(row[1]), row[2], (float(row[3]), str(row[4])), ids)
+def find_links(sql: Sql, digests: Iterable[bytes]) -> dict[bytes, Link]:
+    """The known links among these identifier sets (one query per 500)."""
+    wanted = list(dict.fromkeys(digests))
+    found = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for digest, link, at, message_id in sql.all(
+            f"SELECT hash, id, ts, message_id FROM links WHERE hash IN ({marks(len(chunk))})",
+            chunk,
+        ):
+            found[bytes(digest)] = Link(link, (at, message_id))
+    return found
 
 
-_LINK_COLUMNS = "id, cluster, profile_id, ts, message_id, ids"
-
-
-def find_link(sql: Sql, digest: str) -> Link | None:
-    row = sql.one(f"SELECT {_LINK_COLUMNS} FROM links WHERE hash = ?", (digest,))
-    return None if row is None else _link(row)
+def link_place(sql: Sql, link: int) -> tuple[int, str | None]:
+    """(cluster, profile) of a link now."""
+    row = sql.one("SELECT cluster, profile_id FROM links WHERE id = ?", (link,))
+    return int(row[0]), row[1]
 
 
 def insert_link(
-    sql: Sql, digest: str, cluster: int, ids: Sequence[Ident], key: Key, meta: LinkMeta
+    sql: Sql,
+    digest: bytes,
+    cluster: int,
+    ids: Sequence[Ident],
+    key: Key,
+    meta: LinkMeta,
+    profile: str | None,
 ) -> int:
     row = sql.one(
-        "INSERT INTO links (hash, cluster, ts, message_id, ids, event_type, event, source) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (digest, cluster, key[0], key[1], orjson.dumps(sorted(ids)).decode(), *meta),
+        "INSERT INTO links (hash, cluster, profile_id, ts, message_id, ids, event_type, event, "
+        "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (digest, cluster, profile, *key, orjson.dumps(sorted(ids)).decode(), *meta),
     )
     return int(row[0])
 
@@ -102,28 +123,23 @@ def save_profile(sql: Sql, profile: str, cluster: int, state: ProfileState) -> N
     )
 
 
-def set_link_profile(sql: Sql, link: int, profile: str) -> None:
-    sql.run("UPDATE links SET profile_id = ? WHERE id = ?", (profile, link))
-
-
-def owners(sql: Sql, ids: Iterable[Ident]) -> dict[Ident, tuple[int, str | None]]:
-    """Known identifiers -> (cluster, profile or None)."""
-    found = {}
-    for ident in ids:
-        row = sql.one(
-            "SELECT cluster, profile_id FROM identifiers WHERE type = ? AND value = ?", ident
-        )
-        if row is not None:
-            found[ident] = (int(row[0]), row[1])
-    return found
-
-
-def cluster_keys(sql: Sql, clusters: Iterable[int]) -> dict[int, Key]:
-    wanted = sorted(set(clusters))
+def owners(
+    sql: Sql, ids: Sequence[Ident]
+) -> tuple[dict[Ident, tuple[int, str | None]], dict[int, Key]]:
+    """Known identifiers -> (cluster, profile or None), and their clusters' newest links."""
+    pairs = " OR ".join("(i.type = ? AND i.value = ?)" for _ in ids)  # a key lookup per pair
     rows = sql.all(
-        f"SELECT id, last_ts, last_mid FROM clusters WHERE id IN ({marks(len(wanted))})", wanted
+        "SELECT i.type, i.value, i.cluster, i.profile_id, c.last_ts, c.last_mid "
+        f"FROM identifiers i JOIN clusters c ON c.id = i.cluster WHERE {pairs}",
+        [part for ident in ids for part in ident],
     )
-    return {int(row[0]): (float(row[1]), str(row[2])) for row in rows}
+    found = {(row[0], row[1]): (int(row[2]), row[3]) for row in rows}
+    return found, {int(row[2]): (float(row[4]), str(row[5])) for row in rows}
+
+
+def cluster_key(sql: Sql, cluster: int) -> Key:
+    row = sql.one("SELECT last_ts, last_mid FROM clusters WHERE id = ?", (cluster,))
+    return float(row[0]), str(row[1])
 
 
 def new_cluster(sql: Sql, key: Key) -> int:
@@ -165,35 +181,43 @@ def add_identifiers(sql: Sql, ids: Iterable[Ident], cluster: int) -> None:
 
 def load_profiles(sql: Sql, graph: Graph, profiles: Iterable[str]) -> None:
     """Copy these profiles and their identifiers into `graph` (the fast path's working set)."""
-    for profile in profiles:
-        row = sql.one(
-            "SELECT created_at, created_by, merges FROM profiles WHERE id = ?", (profile,)
-        )
-        members: dict[Ident, Member] = {}
-        for kind, value, at, by, via_type, via_value in sql.all(
-            "SELECT type, value, added_at, added_by, via_type, via_value FROM identifiers "
-            "WHERE profile_id = ?",
-            (profile,),
-        ):
-            via = None if via_type is None else (via_type, via_value)
-            members[(kind, value)] = Member(profile, at, by, via)
-        state = ProfileState((float(row[0]), str(row[1])), int(row[2]), set(members))
-        graph.load(profile, state, members)
+    wanted = sorted(set(profiles))
+    if not wanted:
+        return
+    rows = sql.all(
+        "SELECT p.id, p.created_at, p.created_by, p.merges, i.type, i.value, i.added_at, "
+        "i.added_by, i.via_type, i.via_value FROM profiles p JOIN identifiers i "
+        f"ON i.profile_id = p.id WHERE p.id IN ({marks(len(wanted))})",
+        wanted,
+    )
+    states: dict[str, ProfileState] = {}
+    members: dict[Ident, Member] = {}
+    for profile, created_at, created_by, merges, kind, value, at, by, vt, vv in rows:
+        state = states.get(profile)
+        if state is None:
+            state = states[profile] = ProfileState((float(created_at), created_by), int(merges))
+        state.members.add((kind, value))
+        members[(kind, value)] = Member(profile, at, by, None if vt is None else (vt, vv))
+    for profile, state in states.items():
+        graph.load(profile, state, {i: members[i] for i in state.members})
 
 
-def save_members(sql: Sql, graph: Graph, ids: Iterable[Ident]) -> None:
-    """Write where these identifiers now are and why."""
+def save_members(sql: Sql, graph: Graph, cluster: int, ids: Iterable[Ident]) -> None:
+    """Write where these identifiers (new ones included) now are and why."""
     rows = []
     for ident in ids:
         member = graph.members.get(ident)
         if member is None:
-            rows.append((None, None, None, None, None, *ident))
+            rows.append((*ident, cluster, None, None, None, None, None))
         else:
             via = member.via or (None, None)
-            rows.append((member.profile, member.added_at, member.added_by, *via, *ident))
+            rows.append((*ident, cluster, member.profile, member.added_at, member.added_by, *via))
     sql.many(
-        "UPDATE identifiers SET profile_id = ?, added_at = ?, added_by = ?, via_type = ?, "
-        "via_value = ? WHERE type = ? AND value = ?",
+        "INSERT INTO identifiers (type, value, cluster, profile_id, added_at, added_by, "
+        "via_type, via_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (type, value) DO UPDATE "
+        "SET profile_id = excluded.profile_id, added_at = excluded.added_at, "
+        "added_by = excluded.added_by, via_type = excluded.via_type, "
+        "via_value = excluded.via_value",
         rows,
     )
 
@@ -230,11 +254,15 @@ def record_blocks(sql: Sql, cluster: int, blocks: Iterable[Block]) -> None:
     )
 
 
-def cluster_links(sql: Sql, cluster: int) -> list[Link]:
+def cluster_links(sql: Sql, cluster: int) -> list[ClusterLink]:
     rows = sql.all(
-        f"SELECT {_LINK_COLUMNS} FROM links WHERE cluster = ? ORDER BY ts, message_id", (cluster,)
+        "SELECT id, ts, message_id, ids FROM links WHERE cluster = ? ORDER BY ts, message_id",
+        (cluster,),
     )
-    return [_link(row) for row in rows]
+    return [
+        ClusterLink(row[0], (row[1], row[2]), [(str(k), str(v)) for k, v in orjson.loads(row[3])])
+        for row in rows
+    ]
 
 
 def cluster_profiles(sql: Sql, cluster: int) -> list[str]:

@@ -106,39 +106,35 @@ class Extractor:
         found: dict[Ident, None] = {}
         for kind, raw in self._candidates(event):
             text = _text(raw)
-            if text is None:
-                continue
-            value = normalize(kind, text)
+            value = None if text is None else normalize(kind, text)
             if value and not self.blocked(value):
                 found[(kind, value)] = None
                 if len(found) >= MAX_IDENTIFIERS:
                     break
         return list(found)
 
-    def _candidates(self, event: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
-        yield "user_id", event.get("userId")
-        yield "anonymous_id", event.get("anonymousId")
+    def _candidates(self, event: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        """(type, raw value) pairs that are present, in priority-neutral reading order."""
+        found = [("user_id", event.get("userId")), ("anonymous_id", event.get("anonymousId"))]
         if event.get("type") == "alias":
-            yield "anonymous_id", event.get("previousId")
-        traits = event.get("traits")
+            found.append(("anonymous_id", event.get("previousId")))
         context = event.get("context")
         context = context if isinstance(context, dict) else {}
-        context_traits = context.get("traits")
-        for holder in (traits, context_traits):
+        for holder in (event.get("traits"), context.get("traits")):
             if isinstance(holder, dict):
-                yield "email", holder.get("email")
-                yield "phone", holder.get("phone")
-        yield from _external_ids(context.get("externalIds"))
-        yield from _device(context.get("device"))
+                found += [("email", holder.get("email")), ("phone", holder.get("phone"))]
+        if "externalIds" in context:
+            found += _external_ids(context["externalIds"])
+        if "device" in context:
+            found += _device(context["device"])
         for integrations in (event.get("integrations"), context.get("integrations")):
-            analytics = (
-                integrations.get("Google Analytics") if isinstance(integrations, dict) else None
-            )
-            if isinstance(analytics, dict):
-                yield "ga_client_id", analytics.get("clientId")
+            if isinstance(integrations, dict) and "Google Analytics" in integrations:
+                analytics = integrations["Google Analytics"]
+                if isinstance(analytics, dict):
+                    found.append(("ga_client_id", analytics.get("clientId")))
         for kind, paths in self._custom:
-            for path in paths:
-                yield kind, lookup(event, path)
+            found += [(kind, lookup(event, path)) for path in paths]
+        return [pair for pair in found if pair[1] is not None]
 
 
 def _external_ids(items: Any) -> Iterator[tuple[str, Any]]:

@@ -103,7 +103,7 @@ def _write_graph(
     sql.run("DELETE FROM profiles WHERE cluster = ?", (cluster,))
     for profile, state in graph.profiles.items():
         gs.save_profile(sql, profile, cluster, state)
-    gs.save_members(sql, graph, before)
+    gs.save_members(sql, graph, cluster, before)
     sql.many(
         "UPDATE links SET profile_id = ? WHERE id = ?",
         [(graph.canonical(target), link) for link, target in targets.items()],

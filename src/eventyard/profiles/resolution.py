@@ -30,42 +30,60 @@ __all__ = ["Attached", "attach"]
 class Attached:
     link: int
     profile: str | None
-    """The event's profile; None while `replay` is pending."""
+    """The event's profile when a new identifier set placed it; None for a known set (look
+    it up through the link when needed) and while `replay` is pending."""
     replay: int | None = None
     """A cluster to replay: the event is older than the part of the graph it touches."""
     outcome: Outcome | None = None
     """What a new identifier set changed (fast path)."""
 
 
-def attach(sql: Sql, feed: Feed, rules: Rules, ids: Sequence[Ident], seen: Seen) -> Attached:
-    digest = gs.link_hash(ids)
-    link = gs.find_link(sql, digest)
+def attach(
+    sql: Sql,
+    feed: Feed,
+    rules: Rules,
+    ids: Sequence[Ident],
+    digest: bytes,
+    seen: Seen,
+    links: dict[bytes, gs.Link],
+) -> Attached:
+    """`digest` is `link_hash(ids)`; `links` holds the batch's known links by hash
+    (`find_links`) and is kept up to date here."""
+    link = links.get(digest)
     if link is not None and link.key <= seen.key:
-        return Attached(link.id, link.profile)
-    known = gs.owners(sql, ids)
-    clusters = sorted({cluster for cluster, _ in known.values()} | _cluster_of(link))
-    newest = max([seen.key, *gs.cluster_keys(sql, clusters).values()])
-    cluster = gs.union_clusters(sql, clusters) if clusters else gs.new_cluster(sql, seen.key)
+        return Attached(link.id, None)
+    known, lasts = gs.owners(sql, ids)
+    if link is not None:
+        place = gs.link_place(sql, link.id)[0]
+        if place not in lasts:
+            lasts[place] = gs.cluster_key(sql, place)
+    new = [ident for ident in ids if ident not in known]
+    clusters = sorted(lasts)
+    newest = max([seen.key, *lasts.values()])
+    if clusters:
+        cluster = gs.union_clusters(sql, clusters)
+        if lasts[cluster] != newest:
+            gs.set_cluster_last(sql, cluster, newest)
+    else:
+        cluster = gs.new_cluster(sql, seen.key)
     meta = (seen.type, seen.event, seen.source)
+    if link is None and newest == seen.key:
+        graph = Graph(rules)
+        gs.load_profiles(sql, graph, {profile for _, profile in known.values() if profile})
+        outcome = graph.resolve(ids, seen.key)
+        _write(sql, feed, graph, cluster, outcome, seen)
+        gs.save_members(sql, graph, cluster, dict.fromkeys([*outcome.added, *new]))
+        link_id = gs.insert_link(sql, digest, cluster, ids, seen.key, meta, outcome.target)
+        links[digest] = gs.Link(link_id, seen.key)
+        return Attached(link_id, outcome.target, outcome=outcome)
+    gs.add_identifiers(sql, new, cluster)
     if link is None:
-        link_id = gs.insert_link(sql, digest, cluster, ids, seen.key, meta)
+        link_id = gs.insert_link(sql, digest, cluster, ids, seen.key, meta, None)
     else:
         link_id = link.id
         gs.move_link(sql, link_id, seen.key, meta)
-    gs.add_identifiers(sql, [i for i in ids if i not in known], cluster)
-    gs.set_cluster_last(sql, cluster, newest)
-    if link is not None or newest != seen.key:
-        return Attached(link_id, None, replay=cluster)
-    graph = Graph(rules)
-    gs.load_profiles(sql, graph, {profile for _, profile in known.values() if profile})
-    outcome = graph.resolve(ids, seen.key)
-    _write(sql, feed, graph, cluster, outcome, seen)
-    gs.set_link_profile(sql, link_id, outcome.target)
-    return Attached(link_id, outcome.target, outcome=outcome)
-
-
-def _cluster_of(link: gs.Link | None) -> set[int]:
-    return set() if link is None else {link.cluster}
+    links[digest] = gs.Link(link_id, seen.key)
+    return Attached(link_id, None, replay=cluster)
 
 
 def _write(sql: Sql, feed: Feed, graph: Graph, cluster: int, outcome: Outcome, seen: Seen) -> None:
@@ -77,7 +95,6 @@ def _write(sql: Sql, feed: Feed, graph: Graph, cluster: int, outcome: Outcome, s
             feed.id_graph(old, target, seen)
     if outcome.created or outcome.merges:
         gs.save_profile(sql, target, cluster, graph.profiles[target])
-    gs.save_members(sql, graph, outcome.added)
     for ident in outcome.added:
         feed.external_id(target, ident, seen)
     gs.record_blocks(sql, cluster, outcome.blocks)

@@ -6,7 +6,9 @@
   that is enough); `profile_id` is where events carrying that set belong.
 - events: one row per processed messageId (what makes re-reading a batch a no-op), the
   event's link, its identify traits (kept for replays) and its body (kept
-  `events_retention`, for the Profile API and the UI timeline).
+  `events_retention`, for the Profile API and the UI timeline). `arrivals` notes the last
+  `seq` of each batch and when it was applied, so that retention drops bodies by a range of
+  `seq` without an index on time that every insert would pay for.
 - clusters: raw connected parts of the graph and the newest link in each; a part only
   ever replays itself.
 - profiles, aliases (merged or replaced ids -> the live id), merges, blocks.
@@ -31,19 +33,18 @@ CREATE TABLE IF NOT EXISTS identifiers (
     PRIMARY KEY (type, value)){without_rowid};
 CREATE INDEX IF NOT EXISTS identifiers_profile ON identifiers (profile_id);
 CREATE INDEX IF NOT EXISTS identifiers_cluster ON identifiers (cluster);
-CREATE INDEX IF NOT EXISTS identifiers_value ON identifiers (value);
 CREATE TABLE IF NOT EXISTS links (
-    id {serial}, hash TEXT NOT NULL UNIQUE, cluster BIGINT NOT NULL, profile_id TEXT,
+    id {serial}, hash {blob} NOT NULL UNIQUE, cluster BIGINT NOT NULL, profile_id TEXT,
     ts {real} NOT NULL, message_id TEXT NOT NULL, ids TEXT NOT NULL,
     event_type TEXT, event TEXT, source TEXT);
 CREATE INDEX IF NOT EXISTS links_profile ON links (profile_id);
 CREATE INDEX IF NOT EXISTS links_cluster ON links (cluster);
 CREATE TABLE IF NOT EXISTS events (
-    message_id TEXT PRIMARY KEY, link_id BIGINT, ts {real} NOT NULL, source TEXT NOT NULL,
-    type TEXT, event TEXT, group_id TEXT, traits TEXT, payload {blob});
+    seq {serial}, message_id TEXT NOT NULL UNIQUE, link_id BIGINT, ts {real} NOT NULL,
+    source TEXT NOT NULL, type TEXT, event TEXT, group_id TEXT, traits TEXT, payload {blob});
 CREATE INDEX IF NOT EXISTS events_link ON events (link_id, ts);
 CREATE INDEX IF NOT EXISTS events_group ON events (group_id, ts) WHERE group_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_kept ON events (ts) WHERE payload IS NOT NULL;
+CREATE TABLE IF NOT EXISTS arrivals (last_seq BIGINT PRIMARY KEY, at {real} NOT NULL);
 CREATE TABLE IF NOT EXISTS profiles (
     id TEXT PRIMARY KEY, cluster BIGINT NOT NULL, created_at {real} NOT NULL,
     created_by TEXT NOT NULL, merges INTEGER NOT NULL);

@@ -58,5 +58,7 @@ class Sql:
 
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         rows = list(rows)
-        if rows:
+        if len(rows) == 1:
+            self.run(sql, rows[0])
+        elif rows:
             self.conn.cursor().executemany(self._text(sql), rows)

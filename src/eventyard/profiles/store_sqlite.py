@@ -16,7 +16,6 @@ from typing import TypeVar
 from eventyard.profiles.schema import SCHEMA_VERSION, statements
 from eventyard.profiles.sql import Sql
 from eventyard.profiles.store import ProfileStore
-from eventyard.sqlite_writer import connect
 
 __all__ = ["SQLiteProfileStore"]
 
@@ -31,8 +30,16 @@ class SQLiteProfileStore(ProfileStore):
 
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = connect(self.path)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # Small pages: a batch touches rows all over large indexes (links by hash, identifiers),
+        # and each touched page is written to the WAL whole at commit.
+        conn.execute("PRAGMA page_size = 4096")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA busy_timeout = 10000")
         conn.execute("PRAGMA cache_size = -131072")  # 128 MiB: hot identifiers stay in memory
+        # Checkpoint less often: a page dirtied by many batches is copied back once.
+        conn.execute("PRAGMA wal_autocheckpoint = 16384")
         conn.execute("BEGIN IMMEDIATE")
         for statement in statements("sqlite"):
             conn.execute(statement)

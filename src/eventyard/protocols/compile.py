@@ -18,7 +18,7 @@ from eventyard.control.problem import ConfigProblem
 from eventyard.control.protocols_config import TrackingPlanConfig, TransformationConfig
 from eventyard.fql import FQLSyntaxError, compile_fql
 from eventyard.mapping import MappingError, compile_mapping
-from eventyard.protocols.plan import CompiledPlan
+from eventyard.protocols.plan import CompiledPlan, Part
 from eventyard.protocols.schema import CompiledSchema, SchemaProblem, compile_schema
 from eventyard.protocols.screen import Screened, screen
 from eventyard.protocols.transform import CompiledTransformation, PathError, parse_path
@@ -66,21 +66,21 @@ def compile_plan(plan: TrackingPlanConfig, at: str = "$") -> CompiledPlan:
     events = {}
     for name, value in plan.events.items():
         _named(name, f"{at}.events{key_path((name,))}")
-        events[name] = _schema(value, f"{at}.events{key_path((name,))}")
+        events[name] = Part.of(_schema(value, f"{at}.events{key_path((name,))}"))
     context = {}
     for name, value in plan.event_context.items():
         where = f"{at}.event_context{key_path((name,))}"
         if name not in plan.events:
             raise ConfigProblem(where, f"{name!r} is not one of the plan's events")
         context[name] = _schema(value, where)
-    optional = {
-        key: None if value is None else _schema(value, f"{at}.{key}")
+    traits = {
+        key: None if value is None else Part.of(_schema(value, f"{at}.{key}"))
         for key, value in (
             ("identify_traits", plan.identify_traits),
             ("group_traits", plan.group_traits),
-            ("common", plan.common),
         )
     }
+    common = None if plan.common is None else _schema(plan.common, f"{at}.common")
     settings = plan.settings
     forwards = "forward" in (settings.violations, settings.unplanned_events)
     if forwards and not settings.forward_to:
@@ -88,7 +88,7 @@ def compile_plan(plan: TrackingPlanConfig, at: str = "$") -> CompiledPlan:
             f"{at}.settings.forward_to",
             "name the quarantine source: violations or unplanned_events is `forward`",
         )
-    return CompiledPlan(plan.name, settings, events, context, **optional)
+    return CompiledPlan(plan.name, settings, events, context, common=common, **traits)
 
 
 def compile_transformation(item: TransformationConfig, at: str = "$") -> CompiledTransformation:

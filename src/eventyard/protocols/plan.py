@@ -5,10 +5,7 @@ unplanned.
   `event_context[<event>]` checks `context`; a name not in `events` is unplanned.
 - identify / group: `identify_traits` / `group_traits` check `traits`.
 - every type: `common` checks the whole event.
-Unplanned properties (traits) are keys the schema does not declare where it lists
-`properties` and leaves `additionalProperties` open; nested objects and array items are
-followed through `properties` and `items` (not through `$ref` or `anyOf`/`oneOf`/`allOf`,
-where "declared" has no single answer, and not where `patternProperties` applies).
+Unplanned properties (traits) are keys the schema does not plan (`protocols.shape`).
 """
 
 from __future__ import annotations
@@ -18,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventyard.control.protocols_config import PlanSettings
-from eventyard.protocols.schema import MAX_DEPTH, CompiledSchema
+from eventyard.protocols.schema import CompiledSchema
+from eventyard.protocols.shape import Shape, shape_of, unplanned_paths
 from eventyard.protocols.violations import (
     MAX_VIOLATIONS,
     UNPLANNED_EVENT,
@@ -29,7 +27,7 @@ from eventyard.protocols.violations import (
     join_path,
 )
 
-__all__ = ["CompiledPlan", "Verdict", "unplanned_paths"]
+__all__ = ["CompiledPlan", "Part", "Verdict"]
 
 Steps = tuple[str | int, ...]
 _EMPTY: dict[str, Any] = {}
@@ -46,43 +44,29 @@ class Verdict:
     """Paths of unplanned properties/traits, from the event's top."""
 
 
-def _walk(schema: Any, value: Any, steps: Steps, out: list[Steps]) -> None:
-    if len(steps) > MAX_DEPTH or not isinstance(schema, dict) or "$ref" in schema:
-        return
-    if isinstance(value, dict):
-        declared = schema.get("properties")
-        if not isinstance(declared, dict):
-            return
-        open_ = schema.get("additionalProperties", True) is True
-        if open_ and "patternProperties" not in schema:
-            out.extend((*steps, key) for key in value if key not in declared)
-        for key, sub in declared.items():
-            if key in value:
-                _walk(sub, value[key], (*steps, key), out)
-    elif isinstance(value, list):
-        items = schema.get("items")
-        for i, item in enumerate(value):
-            _walk(items, item, (*steps, i), out)
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One schema of a plan and the keys it plans."""
 
+    schema: CompiledSchema
+    shape: Shape | None
 
-def unplanned_paths(schema: dict[str, Any], value: Any, steps: Steps) -> list[Steps]:
-    """Paths (from the event's top, starting with `steps`) of keys `schema` does not plan."""
-    out: list[Steps] = []
-    _walk(schema, value, steps, out)
-    return out
+    @classmethod
+    def of(cls, schema: CompiledSchema) -> Part:
+        return cls(schema, shape_of(schema.raw))
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledPlan:
     name: str
     settings: PlanSettings
-    events: Mapping[str, CompiledSchema]
+    events: Mapping[str, Part]
     event_context: Mapping[str, CompiledSchema]
-    identify_traits: CompiledSchema | None
-    group_traits: CompiledSchema | None
+    identify_traits: Part | None
+    group_traits: Part | None
     common: CompiledSchema | None
 
-    def _target(self, event: dict[str, Any]) -> tuple[CompiledSchema | None, str, bool]:
+    def _target(self, event: dict[str, Any]) -> tuple[Part | None, str, bool]:
         """(schema, the part it checks, whether the event is unplanned)."""
         kind = event.get("type")
         if kind == "track":
@@ -98,7 +82,7 @@ class CompiledPlan:
     def check(self, event: dict[str, Any]) -> Verdict:
         """Validate one event; never raises for a JSON object."""
         found: list[Violation] = []
-        schema, part, unplanned_event = self._target(event)
+        target, part, unplanned_event = self._target(event)
         if unplanned_event:
             name = event.get("event")
             found.append(
@@ -112,11 +96,11 @@ class CompiledPlan:
             )
         unplanned: list[Steps] = []
         checks: list[tuple[CompiledSchema, Any, str]] = []
-        if schema is not None:
+        if target is not None:
             value = event.get(part)
             value = _EMPTY if value is None else value
-            checks.append((schema, value, part))
-            unplanned = unplanned_paths(schema.raw, value, (part,))
+            checks.append((target.schema, value, part))
+            unplanned = unplanned_paths(target.shape, value, (part,))
         name = event.get("event")
         context = self.event_context.get(name) if isinstance(name, str) else None
         if context is not None and part == "properties":

@@ -29,6 +29,7 @@ __all__ = [
     "CompiledSchema",
     "SchemaProblem",
     "compile_schema",
+    "resolve_ref",
 ]
 
 MAX_SCHEMA_BYTES = 100_000
@@ -108,6 +109,22 @@ def _explain(error: Any) -> str:
             "must compile to a bounded size"
         )
     return message
+
+
+def resolve_ref(schema: Any, root: Any, seen: frozenset[str]) -> tuple[Any, frozenset[str]]:
+    """Follow local `$ref`s from `schema` inside `root`: (the schema reached, the refs
+    followed so far); (None, seen) on a cycle or a reference that leads nowhere."""
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        ref = schema["$ref"]
+        if ref in seen or not ref.startswith("#"):
+            return None, seen
+        seen = seen | {ref}
+        target: Any = root
+        for step in ref[1:].split("/")[1:]:
+            step = step.replace("~1", "/").replace("~0", "~")
+            target = target.get(step) if isinstance(target, dict) else None
+        schema = target
+    return schema, seen
 
 
 def compile_schema(schema: Any) -> CompiledSchema:

@@ -94,6 +94,15 @@ def _track(plan: ImportedPlan, name: Any, schema: Any, version: Any, seen: dict[
         plan.warnings.append(f"{name!r}: the rule on traits of a track event was left out")
 
 
+_NOTHING = {"$schema": None, "$id": None, "title": None, "description": None}
+
+
+def _checks_something(schema: dict[str, Any]) -> bool:
+    """False for Segment's empty common rule (`{type: object, properties: {}}`)."""
+    rest = {key: value for key, value in schema.items() if key not in _NOTHING}
+    return rest not in ({}, {"type": "object"}, {"type": "object", "properties": {}})
+
+
 def _traits(plan: ImportedPlan, key: str, schema: Any) -> None:
     if isinstance(schema, dict):
         traits = _part(schema, "traits")
@@ -112,7 +121,8 @@ def _rules_list(plan: ImportedPlan, rules: list[Any]) -> None:
         elif kind in ("IDENTIFY", "GROUP"):
             _traits(plan, "identify_traits" if kind == "IDENTIFY" else "group_traits", schema)
         elif kind == "COMMON" and isinstance(schema, dict):
-            plan.parts["common"] = schema
+            if _checks_something(schema):
+                plan.parts["common"] = schema
         else:
             plan.warnings.append(f"a {kind or 'typeless'} rule was left out (not supported)")
 
@@ -128,7 +138,7 @@ def _rules_object(plan: ImportedPlan, rules: dict[str, Any]) -> None:
     _traits(plan, "identify_traits", rules.get("identify"))
     _traits(plan, "group_traits", rules.get("group"))
     common = rules.get("global")
-    if isinstance(common, dict) and common:
+    if isinstance(common, dict) and _checks_something(common):
         plan.parts["common"] = common
     for key in ("identify_traits", "group_traits"):
         direct = rules.get(key)

@@ -99,51 +99,48 @@ class ViolationRow:
     at: float
     count: int = 1
 
+    def params(self) -> tuple[object, ...]:
+        """The row in `protocol_violations` column order."""
+        return (
+            self.day, self.source, self.event, self.path, self.rule, self.plan, self.count,
+            self.expected, self.actual, self.description, self.message_id, self.at,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class EventTally:
+    """Events of one name counted together: checked, with violations, blocked."""
+
     day: str
     source: str
     event: str
     plan: str
-    violating: bool
-    blocked: bool
+    checked: int
+    violating: int
+    blocked: int
 
 
 def record_violations(conn: sqlite3.Connection, rows: Iterable[ViolationRow]) -> None:
+    """Add the rows' counts; the latest example (message_id, actual, time) replaces the one
+    kept."""
     conn.executemany(
         "INSERT INTO protocol_violations (day, source, event, path, rule, plan, count, expected,"
-        " actual, description, message_id, last_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (day, source, event, path, rule) DO UPDATE SET count = count + 1,"
-        " plan = excluded.plan, expected = excluded.expected, actual = excluded.actual,"
-        " description = excluded.description, message_id = excluded.message_id,"
-        " last_at = excluded.last_at",
-        [
-            (
-                r.day,
-                r.source,
-                r.event,
-                r.path,
-                r.rule,
-                r.plan,
-                r.expected,
-                r.actual,
-                r.description,
-                r.message_id,
-                r.at,
-            )
-            for r in rows
-        ],
+        " actual, description, message_id, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (day, source, event, path, rule) DO UPDATE SET"
+        " count = count + excluded.count, plan = excluded.plan, expected = excluded.expected,"
+        " actual = excluded.actual, description = excluded.description,"
+        " message_id = excluded.message_id, last_at = excluded.last_at",
+        [row.params() for row in rows],
     )
 
 
 def record_events(conn: sqlite3.Connection, tallies: Iterable[EventTally]) -> None:
     conn.executemany(
         "INSERT INTO protocol_events (day, source, event, plan, checked, violating, blocked)"
-        " VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (day, source, event) DO UPDATE SET"
-        " checked = checked + 1, violating = violating + excluded.violating,"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, source, event) DO UPDATE SET"
+        " checked = checked + excluded.checked, violating = violating + excluded.violating,"
         " blocked = blocked + excluded.blocked, plan = excluded.plan",
-        [(t.day, t.source, t.event, t.plan, int(t.violating), int(t.blocked)) for t in tallies],
+        [(t.day, t.source, t.event, t.plan, t.checked, t.violating, t.blocked) for t in tallies],
     )
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventyard.protocols.schema import resolve_ref
+
 __all__ = [
     "AnyType",
     "Field",
@@ -120,7 +122,7 @@ class TypeBuilder:
         self, schema: Any, hint: list[str], root: Any, seen: frozenset[str] = frozenset()
     ) -> tuple[Field, ...] | None:
         """The declared properties of an object schema, or None when it declares none."""
-        schema, seen = _resolve(schema, root, seen)
+        schema, seen = resolve_ref(schema, root, seen)
         declared = schema.get("properties") if isinstance(schema, dict) else None
         if not isinstance(declared, dict) or not declared:
             return None
@@ -140,7 +142,7 @@ class TypeBuilder:
             return self._type_of(schema, hint, root, seen)
         if ref in self._by_ref:
             return self._by_ref[ref]
-        resolved, inner = _resolve(schema, root, seen)
+        resolved, inner = resolve_ref(schema, root, seen)
         kind = self._type_of(resolved, words(ref.rsplit("/", 1)[-1]) or hint, root, inner)
         if resolved is not None:
             self._by_ref[ref] = kind
@@ -196,18 +198,3 @@ def _union(options: list[Type]) -> Type:
     if any(isinstance(option, AnyType) for option in unique):
         return AnyType()
     return unique[0] if len(unique) == 1 else UnionType(unique)
-
-
-def _resolve(schema: Any, root: Any, seen: frozenset[str]) -> tuple[Any, frozenset[str]]:
-    """Follow local `$ref`s; (None, seen) on a cycle or a reference that leads nowhere."""
-    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
-        ref = schema["$ref"]
-        if ref in seen or not ref.startswith("#"):
-            return None, seen
-        seen = seen | {ref}
-        target: Any = root
-        for step in ref[1:].split("/")[1:]:
-            step = step.replace("~1", "/").replace("~0", "~")
-            target = target.get(step) if isinstance(target, dict) else None
-        schema = target
-    return schema, seen

@@ -32,6 +32,7 @@ from eventyard.storage.archive import Archiver
 from eventyard.storage.compact import compact
 from eventyard.storage.fs import open_store
 from eventyard.storage.warehouse import DuckDBTarget, PostgresTarget, Target, WarehouseLoader
+from eventyard.storage.warehouse.protocols import StoredProtocols
 
 __all__ = ["StorageService", "archive_root", "warehouse_path"]
 
@@ -94,6 +95,7 @@ class StorageService:
         self.root = archive_root(config, data_dir)
         self.compact_every = compact_every
         archive = config.archive
+        protocols = StoredProtocols(data_dir / "state.db")
         self.archiver: Archiver | None = None
         if archive.enabled:
             self.archiver = Archiver(
@@ -109,6 +111,7 @@ class StorageService:
                 _target(w, data_dir),
                 interval=float(w.interval),
                 sources=None if w.sources is None else frozenset(w.sources),
+                protocols=protocols.current,
             )
             for w in config.warehouses
         ]

@@ -24,7 +24,7 @@ from eventyard.delivery import jobs
 from eventyard.destinations.registry import get_definition
 from eventyard.ui import stats
 from eventyard.ui.deadletters import deadletter_routes
-from eventyard.ui.delivery_chart import line_chart
+from eventyard.ui.delivery_chart import bar_chart
 from eventyard.ui.match_panel import identifier_label, match_panel, observed_panel
 from eventyard.ui.overview import overview
 from eventyard.ui.problems import PageError
@@ -103,17 +103,18 @@ async def destination(request: Request, ctx: ServerContext, user: UiUser) -> Res
     data = await ctx.state.run(read)
     totals = stats.Outcomes()
     for bucket in data["buckets"]:
-        for series in stats.SERIES:
-            totals.add_series(series, bucket.get(series))
+        for name in stats.SERIES:
+            totals.add_series(name, bucket.get(name))
     definition = get_definition(dest.type)
+    series = stats.shown_series(dest.mode, totals)
     context = {
         "dest": dest,
         "definition": definition,
         "range": key,
         "ranges": RANGES,
         "totals": totals,
-        "series": stats.SERIES,
-        "chart": line_chart(data["buckets"], start, HOUR),
+        "series": series,
+        "chart": bar_chart(data["buckets"], start, HOUR, series),
         "errors": data["errors"],
         "status": data["status"],
         "match": await match_panel(ctx, dest.name, definition, start),

@@ -1,8 +1,10 @@
-"""The delivery chart: outcomes per hour as inline SVG, drawn on the server.
+"""The delivery chart: outcomes per hour as stacked bars in inline SVG, drawn on the server.
 
-No chart library and no script: the SVG scales with its container, colours come from
-live.css (`.series-<name>`), and each hour has an invisible column whose <title> gives its
-exact counts on hover. Times are UTC, like every time the pages show.
+Bars, not lines: a line between hours suggests a trend where there is none, and a single
+busy hour beside empty ones reads as a bar at once. No chart library and no script: the
+SVG scales with its container, colours come from live.css (`.series-<name>`), and each hour
+has an invisible column whose <title> gives its exact counts on hover. Times are UTC, like
+every time the pages show.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from datetime import UTC, datetime
 
 from markupsafe import Markup, escape
 
-from eventyard.ui.stats import SERIES, Outcomes
+from eventyard.ui.stats import SERIES, Outcomes, Series
 
-__all__ = ["HEIGHT", "WIDTH", "line_chart", "nice_ceiling", "sparkline"]
+__all__ = ["HEIGHT", "WIDTH", "bar_chart", "nice_ceiling", "sparkline"]
 
 WIDTH, HEIGHT = 760, 240
 _LEFT, _RIGHT, _TOP, _BOTTOM = 48, 12, 12, 28
+_MIN_PART = 2.0
 
 
 def _round_steps() -> Iterator[int]:
@@ -93,28 +96,38 @@ def _axes(frame: _Frame, start: float, bucket_s: float) -> list[str]:
     return parts
 
 
-def _lines(frame: _Frame, buckets: Sequence[Outcomes]) -> list[str]:
+def _bars(frame: _Frame, buckets: Sequence[Outcomes], series: Sequence[Series]) -> list[str]:
+    """A stacked bar per bucket, series bottom to top; a non-zero part is at least
+    `_MIN_PART` high, so that one dead event under thousands delivered still shows."""
     parts = []
-    for series in SERIES:
-        points = " ".join(
-            f"{frame.x(i):.1f},{frame.y(b.get(series)):.1f}" for i, b in enumerate(buckets)
-        )
-        parts.append(f'<polyline class="line series-{series}" points="{points}"/>')
-    for series in ("retried", "dead"):  # rare but important: a dot even when the line is flat
-        parts += [
-            f'<circle class="point series-{series}" cx="{frame.x(i):.1f}" '
-            f'cy="{frame.y(b.get(series)):.1f}" r="3"/>'
-            for i, b in enumerate(buckets)
-            if b.get(series)
-        ]
+    width = max(1.0, min(frame.step * 0.7, frame.step - 1.0, 28.0))
+    for index, bucket in enumerate(buckets):
+        left = frame.x(index) - width / 2
+        bottom = frame.y(0)
+        for name in series:
+            count = bucket.get(name)
+            if not count:
+                continue
+            height = max(_MIN_PART, frame.y(0) - frame.y(count))
+            bottom -= height
+            parts.append(
+                f'<rect class="bar series-{name}" x="{left:.1f}" y="{bottom:.1f}" '
+                f'width="{width:.1f}" height="{height:.1f}"/>'
+            )
     return parts
 
 
-def _hover(frame: _Frame, buckets: Sequence[Outcomes], start: float, bucket_s: float) -> list[str]:
+def _hover(
+    frame: _Frame,
+    buckets: Sequence[Outcomes],
+    series: Sequence[Series],
+    start: float,
+    bucket_s: float,
+) -> list[str]:
     parts = []
     for index, bucket in enumerate(buckets):
         moment = datetime.fromtimestamp(start + index * bucket_s, UTC).strftime("%a %d %b %H:%M")
-        counts = ", ".join(f"{s} {bucket.get(s):,}" for s in SERIES)
+        counts = ", ".join(f"{s} {bucket.get(s):,}" for s in series)
         parts.append(
             f'<rect class="hover" x="{_LEFT + frame.step * index:.1f}" y="{_TOP}" '
             f'width="{frame.step:.1f}" height="{frame.height}"><title>{escape(moment)} UTC: '
@@ -132,9 +145,14 @@ def _empty(frame: _Frame) -> str:
     )
 
 
-def line_chart(buckets: Sequence[Outcomes], start: float, bucket_s: float) -> Markup:
-    """One line per series over the buckets (oldest first, `bucket_s` seconds each)."""
-    highest = max((b.get(s) for b in buckets for s in SERIES), default=0)
+def bar_chart(
+    buckets: Sequence[Outcomes],
+    start: float,
+    bucket_s: float,
+    series: Sequence[Series] = SERIES,
+) -> Markup:
+    """Stacked bars of `series` per bucket (oldest first, `bucket_s` seconds each)."""
+    highest = max((sum(b.get(s) for s in series) for b in buckets), default=0)
     frame = _Frame(max(1, len(buckets)), nice_ceiling(highest))
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
@@ -142,7 +160,7 @@ def line_chart(buckets: Sequence[Outcomes], start: float, bucket_s: float) -> Ma
         *_axes(frame, start, bucket_s),
     ]
     if highest:
-        parts += _lines(frame, buckets) + _hover(frame, buckets, start, bucket_s)
+        parts += _bars(frame, buckets, series) + _hover(frame, buckets, series, start, bucket_s)
     else:
         parts.append(_empty(frame))
     parts.append("</svg>")
@@ -150,11 +168,21 @@ def line_chart(buckets: Sequence[Outcomes], start: float, bucket_s: float) -> Ma
 
 
 def sparkline(values: Sequence[int], label: str) -> Markup:
-    """A small trend line (e.g. events per hour), 100 x 24, scaled to its own maximum."""
+    """Small bars (e.g. events per hour) on a baseline, 100 x 24, scaled to their own
+    maximum; a non-zero value is always visible."""
     top = max(max(values, default=0), 1)
-    step = 100 / max(1, len(values) - 1)
-    points = " ".join(f"{i * step:.1f},{22 - 20 * v / top:.1f}" for i, v in enumerate(values))
+    step = 100 / max(1, len(values))
+    bars = []
+    for index, value in enumerate(values):
+        if value:
+            high = max(1.5, 22 * value / top)
+            bars.append(
+                f'<rect x="{(index + 0.15) * step:.2f}" y="{23 - high:.2f}" '
+                f'width="{step * 0.7:.2f}" height="{high:.2f}"/>'
+            )
     return Markup(
         f'<svg class="sparkline" viewBox="0 0 100 24" preserveAspectRatio="none" role="img" '
-        f'aria-label="{escape(label)}"><polyline points="{points}"/></svg>'
+        f'aria-label="{escape(label)}"><line x1="0" x2="100" y1="23.5" y2="23.5"/>'
+        + "".join(bars)
+        + "</svg>"
     )

@@ -1,7 +1,9 @@
 """The destination form: shared by the catalog's "Set up" page and a destination's Settings tab.
 
-Fields: name (fixed once created), sources, mode, and the type's settings, generated from its
-settings Struct. Problems are keyed by form field: `name`, `sources`, `mode`, `settings.<key>`.
+Fields: name (fixed once created), sources, the type's settings (generated from its settings
+Struct), and the Advanced section (`destination_advanced`: mode, consent, conversion events,
+delivery, filter rules). Problems are keyed by form field: `name`, `sources`, `mode`,
+`settings.<key>`, `delivery.<key>`, `filters[<i>].<part>`, ...
 """
 
 from __future__ import annotations
@@ -12,24 +14,33 @@ from typing import Any
 from eventyard.destinations.base import DestinationDefinition
 from eventyard.errors import ConfigError
 from eventyard.ui.config_errors import place
+from eventyard.ui.destination_advanced import (
+    MARK,
+    advanced_keys,
+    advanced_pairs,
+    advanced_view,
+    parse_advanced,
+)
+from eventyard.ui.filter_rules import ADD, REMOVE, edited_rows
 from eventyard.ui.form_values import PREFIX, bind, parse_settings
 from eventyard.ui.formdata import Submitted
 from eventyard.ui.forms import settings_form, struct_description
 
-__all__ = ["MODES", "form_context", "place_error", "read_form_doc"]
+__all__ = ["MODES", "editing_rules", "form_context", "place_error", "read_form_doc"]
 
 MODES = ("send", "observe")
 
 
-def _field_keys(definition: DestinationDefinition) -> list[str]:
+def _field_keys(definition: DestinationDefinition, form: Submitted) -> list[str]:
     settings = [PREFIX + field.name for field in settings_form(definition.settings)]
-    return ["name", "type", "sources", "mode", *settings]
+    return ["name", "type", "sources", *settings, *advanced_keys(form)]
 
 
 def read_form_doc(
     definition: DestinationDefinition, form: Submitted, saved: Collection[str] = ()
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """The document parts the form sets, and problems found before the store sees them."""
+    """The document keys the form sets (None: the default, so the key is left out), and
+    problems found before the store sees them."""
     settings, setting_errors = parse_settings(settings_form(definition.settings), form, saved)
     errors = {PREFIX + key: message for key, message in setting_errors.items()}
     name = form.get("name").strip()
@@ -41,19 +52,27 @@ def read_form_doc(
         errors["sources"] = "Choose at least one source."
     if mode not in MODES:
         errors["mode"] = "Choose send or observe."
-    doc: dict[str, Any] = {"name": name, "type": definition.slug, "sources": sources}
-    if settings:
-        doc["settings"] = settings
-    if mode == "observe":
-        doc["mode"] = "observe"
-    return doc, errors
+    doc: dict[str, Any] = {
+        "name": name,
+        "type": definition.slug,
+        "sources": sources,
+        "settings": settings or None,
+        "mode": "observe" if mode == "observe" else None,
+    }
+    advanced, advanced_errors = parse_advanced(definition, form)
+    return {**doc, **advanced}, errors | advanced_errors
+
+
+def editing_rules(form: Submitted) -> bool:
+    """Whether the post is an Add or Remove of a filter rule row (shown again, not saved)."""
+    return ADD in form or REMOVE in form
 
 
 def place_error(
-    definition: DestinationDefinition, error: ConfigError, name: str
+    definition: DestinationDefinition, error: ConfigError, name: str, form: Submitted
 ) -> tuple[dict[str, str], str | None]:
     """A store error as (field errors, the message for above the form)."""
-    field, message = place(error, "destinations", name, _field_keys(definition))
+    field, message = place(error, "destinations", name, _field_keys(definition, form))
     return ({field: message}, None) if field else ({}, message)
 
 
@@ -61,23 +80,30 @@ def form_context(
     definition: DestinationDefinition,
     doc: Mapping[str, Any],
     all_sources: list[str],
+    action: str,
     errors: Mapping[str, str] | None = None,
     problem: str | None = None,
     typed: Submitted | None = None,
 ) -> dict[str, Any]:
-    """What `_destination_form.html` shows: `doc` as stored, or as typed when re-shown."""
+    """What `_destination_form.html` shows: `doc` as stored, or as typed when re-shown
+    (after an Add or Remove of a filter rule, with the rows changed)."""
     errors = dict(errors or {})
     setting_errors = {k[len(PREFIX) :]: v for k, v in errors.items() if k.startswith(PREFIX)}
     stored = doc.get("settings", {})
     fields = bind(settings_form(definition.settings), stored, setting_errors, typed)
+    if typed is not None and MARK in typed:
+        shown, rules = typed, edited_rows(typed) if editing_rules(typed) else None
+    else:
+        shown, rules = Submitted(advanced_pairs(definition, doc)), None
     return {
         "definition": definition,
         "about": definition.description or struct_description(definition.settings),
+        "action": action,
         "name": doc.get("name", ""),
         "chosen": doc.get("sources", []),
-        "mode": doc.get("mode", "send"),
         "all_sources": all_sources,
         "fields": fields,
+        "advanced": advanced_view(definition, doc, shown, errors, rules),
         "errors": errors,
         "problem": problem,
     }

@@ -16,9 +16,16 @@ import orjson
 from markupsafe import Markup, escape
 
 from eventyard.delivery.jobs import DeadLetter
+from eventyard.ui.describe import (
+    SEGMENT_TYPES,
+    Summary,
+    event_name,
+    first_text,
+    payload_summary,
+    shorten,
+)
 
 __all__ = [
-    "MAX_CELL",
     "MAX_JSON",
     "PREVIEW",
     "EventRow",
@@ -27,27 +34,20 @@ __all__ = [
     "highlight_json",
     "letter_view",
     "payload_view",
-    "shorten",
 ]
 
 MAX_JSON = 32 * 1024
 """Characters of pretty-printed JSON shown per event; the rest is summarised."""
-MAX_CELL = 120
-"""Characters of one table cell (event name, user id)."""
 PREVIEW = 160
 """Characters of a one-line payload preview."""
 
-_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias", "invalid"})
+_TYPES = SEGMENT_TYPES | {"invalid"}
 _TOKEN = re.compile(
     r'(?P<key>"(?:[^"\\]|\\.)*")(?=\s*:)'
     r'|(?P<string>"(?:[^"\\]|\\.)*")'
     r"|(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)"
     r"|(?P<literal>\btrue\b|\bfalse\b|\bnull\b)"
 )
-
-
-def shorten(text: str, limit: int = MAX_CELL) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def highlight_json(value: Any, limit: int = MAX_JSON) -> Markup:
@@ -77,7 +77,7 @@ class EventRow:
     type: str
     """As the event says (any text); `kind` is the safe one to style by."""
     name: str
-    """The track event, the page/screen name, or the group id; "" when the type has none."""
+    """What `describe.event_name` calls it; "" when the event does not say."""
     user: str
     """userId, else anonymousId."""
     anonymous: bool
@@ -119,14 +119,6 @@ def payload_view(payload: bytes) -> tuple[str, Markup]:
     return shorten(orjson.dumps(value).decode(), PREVIEW), highlight_json(value)
 
 
-def _text(event: dict[str, Any], *keys: str) -> str:
-    for key in keys:
-        value = event.get(key)
-        if isinstance(value, str | int | float) and not isinstance(value, bool) and value != "":
-            return shorten(str(value))
-    return ""
-
-
 def event_row(message_id: str, payload: bytes) -> EventRow:
     """The row for a stored event; a payload that is not a JSON object is shown as text."""
     try:
@@ -136,14 +128,14 @@ def event_row(message_id: str, payload: bytes) -> EventRow:
     if not isinstance(event, dict):
         _, body = payload_view(payload)
         return EventRow(message_id, "invalid", "", "", False, "", len(payload), body)
-    user = _text(event, "userId")
+    user = first_text(event, "userId")
     return EventRow(
         message_id=message_id,
-        type=_text(event, "type") or "unknown",
-        name=_text(event, "event", "name", "groupId"),
-        user=user or _text(event, "anonymousId"),
+        type=first_text(event, "type") or "unknown",
+        name=event_name(event),
+        user=user or first_text(event, "anonymousId"),
         anonymous=not user,
-        received_at=_text(event, "receivedAt", "timestamp"),
+        received_at=first_text(event, "receivedAt", "timestamp"),
         size=len(payload),
         body=highlight_json(event),
     )
@@ -154,10 +146,12 @@ class LetterView:
     """A dead letter as the dead letters page lists it."""
 
     letter: DeadLetter
+    summary: Summary | None
+    """The event it was for (see `describe.payload_summary`); None when it cannot tell."""
     preview: str
     body: Markup
 
 
 def letter_view(letter: DeadLetter) -> LetterView:
     preview, body = payload_view(letter.payload)
-    return LetterView(letter, preview, body)
+    return LetterView(letter, payload_summary(letter.payload), preview, body)

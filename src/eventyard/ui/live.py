@@ -3,9 +3,9 @@
 `/debugger/{source}` lists the newest events and follows new ones over server-sent events
 (`/stream`, rows rendered here, inserted by live.js). A stream lives at most `STREAM_S`
 seconds and the browser reconnects at once with the cursor it last got (`Last-Event-ID`),
-so no event is lost, a signed-out or removed user stops receiving within that time, and a
-server shutting down waits no longer than that for an open debugger. At most `MAX_STREAMS`
-run at once; more are answered 503.
+so no event is lost, and a signed-out or removed user stops receiving within that time. A
+server shutting down sets `ServerContext.stopping`, which ends every open stream at once.
+At most `MAX_STREAMS` run at once; more are answered 503.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ __all__ = ["MAX_STREAMS", "STEP_LABELS", "STEP_TONES", "STREAM_S", "live_routes"
 
 MAX_STREAMS = 32
 STREAM_S = 15.0
-"""Well under uvicorn's 30 s graceful-shutdown limit: a shutdown waits at most this long for
-open debuggers, and a stream never idles long enough for a proxy to cut it."""
+"""A stream never idles long enough for a proxy to cut it, and a signed-out user's ends
+soon; well under uvicorn's 30 s graceful-shutdown limit, should `stopping` never be set."""
 RECENT = 50
 _ENV = environment()
 
@@ -181,7 +181,8 @@ class _Debugger:
     async def _events(self, source: str, offsets: list[int]) -> AsyncIterator[str]:
         deadline = time.monotonic() + STREAM_S
         yield "retry: 500\n" + _sse("hello", "", ".".join(map(str, offsets)))
-        async with contextlib.aclosing(tail(self.ctx.log, source, offsets)) as batches:
+        stopping = self.ctx.stopping
+        async with contextlib.aclosing(tail(self.ctx.log, source, offsets, stopping)) as batches:
             async for batch in batches:
                 if batch.skipped:
                     yield _sse("skipped", str(batch.skipped), batch.cursor)

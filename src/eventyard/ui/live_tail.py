@@ -9,11 +9,13 @@ the SSE event id, so a reconnecting browser resumes where it left off.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 from eventyard.log.base import EventLog, LogRecord
+from eventyard.stopping import wait_or_stop
 
 __all__ = ["Batch", "parse_cursor", "tail"]
 
@@ -49,20 +51,22 @@ async def tail(
     log: EventLog,
     source: str,
     offsets: list[int],
+    stop: asyncio.Event,
     *,
     poll: float = 1.0,
     batch: int = 100,
     max_behind: int = 1000,
 ) -> AsyncGenerator[Batch, None]:
-    """Yield the source's records appended after `offsets`, for as long as the caller reads,
-    and an empty batch whenever a pass finds nothing (then wait up to `poll` seconds).
+    """Yield the source's records appended after `offsets`, for as long as the caller reads
+    and `stop` is not set, and an empty batch whenever a pass finds nothing (then wait up to
+    `poll` seconds, or until `stop` is set).
 
-    Waits run in the caller's task, not a helper task: the log remembers per task which
-    appends it has seen, which is what makes an append between a read and the next wait
-    wake that wait at once.
+    Waits are on behalf of the caller's task (`wait_or_stop` keeps that): the log remembers
+    per task which appends it has seen, which is what makes an append between a read and
+    the next wait wake that wait at once.
     """
     await log.wait(0)  # from here on, every append wakes this task's next wait
-    while True:
+    while not stop.is_set():
         ends = await log.end_offsets()
         skipped = 0
         for partition, end in enumerate(ends):
@@ -84,4 +88,4 @@ async def tail(
         if found or skipped or not more:
             yield Batch(found, skipped, _cursor(offsets))
         if not more:
-            await log.wait(poll)
+            await wait_or_stop(stop, log.wait(poll))

@@ -20,6 +20,7 @@ from eventyard.ui.formdata import Submitted
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_ROWS",
     "ActionEdit",
     "FieldEditor",
     "Preview",
@@ -32,6 +33,7 @@ __all__ = [
 
 MAX_DEPTH = 32
 """Nesting a mapping value may have: real mappings stay under 10; deeper is refused early."""
+MAX_ROWS = 24
 FIELD = "mapping."
 
 
@@ -42,6 +44,11 @@ class FieldEditor:
     text: str
     overridden: bool
     error: str | None = None
+
+    @property
+    def rows(self) -> int:
+        """The textarea's height: every line of its text, up to `MAX_ROWS` (then it scrolls)."""
+        return min(MAX_ROWS, self.text.count("\n") + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +87,11 @@ class Preview:
 
 
 def mapping_text(value: Any) -> str:
-    """A mapping value as the editor shows it: one line when short, indented when long."""
+    """A mapping value as the editor shows it: JSON indented by two spaces, so that a saved
+    object reads like the one typed (a string or number stays one line)."""
     if value is None:
         return ""
-    text = orjson.dumps(value).decode()
-    return text if len(text) <= 72 else orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
 
 
 def field_editors(

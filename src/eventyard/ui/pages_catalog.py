@@ -18,7 +18,12 @@ from eventyard.control.secrets import SecretBox
 from eventyard.destinations.base import DestinationDefinition
 from eventyard.destinations.registry import get_definition, type_names
 from eventyard.errors import ConfigError
-from eventyard.ui.destination_form import form_context, place_error, read_form_doc
+from eventyard.ui.destination_form import (
+    editing_rules,
+    form_context,
+    place_error,
+    read_form_doc,
+)
 from eventyard.ui.formdata import Submitted, read_form
 from eventyard.ui.lookups import definition_or_404, objects
 from eventyard.ui.session import UiUser, require
@@ -61,12 +66,17 @@ async def _source_names(ctx: ServerContext, user: UiUser) -> list[str]:
     return [source.name for source in await objects(ctx, user.workspace, "source")]
 
 
+def _action(definition: DestinationDefinition) -> str:
+    return f"/catalog/{quote(definition.slug)}"
+
+
 @require("viewer")
 async def setup_page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
     definition = definition_or_404(request.path_params["type"])
     sources = await _source_names(ctx, user)
     doc = {"sources": sources[:1] if len(sources) == 1 else []}
-    return _setup_page(request, definition, form_context(definition, doc, sources))
+    form = form_context(definition, doc, sources, _action(definition))
+    return _setup_page(request, definition, form)
 
 
 def _create(box: SecretBox, user: UiUser, doc: dict[str, Any], conn: sqlite3.Connection) -> None:
@@ -81,18 +91,22 @@ async def create_destination(request: Request, ctx: ServerContext, user: UiUser)
     definition = definition_or_404(request.path_params["type"])
     form: Submitted = await read_form(request)
     doc, errors = read_form_doc(definition, form)
-    problem = None
-    if not errors:
+    problem, status = None, 400
+    if editing_rules(form):
+        errors, status = {}, 200
+    elif not errors:
+        created = {key: value for key, value in doc.items() if value is not None}
         try:
-            await ctx.plane.change(partial(_create, ctx.plane.box, user, doc))
+            await ctx.plane.change(partial(_create, ctx.plane.box, user, created))
         except ConfigError as error:
-            errors, problem = place_error(definition, error, doc["name"])
+            errors, problem = place_error(definition, error, doc["name"], form)
         else:
             target = f"/destinations/{quote(doc['name'])}?done=created"
             return RedirectResponse(target, status_code=303)
     sources = await _source_names(ctx, user)
-    shown = form_context(definition, {**doc, "settings": {}}, sources, errors, problem, form)
-    return _setup_page(request, definition, shown, 400)
+    shown = {**doc, "settings": {}}
+    view = form_context(definition, shown, sources, _action(definition), errors, problem, form)
+    return _setup_page(request, definition, view, status)
 
 
 def catalog_routes(ctx: ServerContext) -> list[BaseRoute]:

@@ -1,5 +1,6 @@
 """Destinations: the list with an enabled switch, and a destination's Settings tab (settings,
-sources, mode, enable/disable, delete). The Filter and Mappings tabs have their own modules.
+sources, the Advanced section, enable/disable, delete). The Filter and Mappings tabs have
+their own modules.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from eventyard.control.secrets import SecretBox
 from eventyard.control.store import StoredObject
 from eventyard.errors import ConfigError
 from eventyard.ui.config_errors import locate
-from eventyard.ui.destination_form import form_context, place_error, read_form_doc
+from eventyard.ui.destination_form import (
+    editing_rules,
+    form_context,
+    place_error,
+    read_form_doc,
+)
 from eventyard.ui.formdata import read_form
 from eventyard.ui.lookups import definition_or_404, object_or_404, objects
 from eventyard.ui.problems import PageError
@@ -56,6 +62,10 @@ def destination_page_context(dest: StoredObject, tab: str) -> dict[str, Any]:
     }
 
 
+def _action(dest: StoredObject) -> str:
+    return f"/destinations/{quote(dest.name)}"
+
+
 async def _settings_page(
     request: Request,
     ctx: ServerContext,
@@ -67,7 +77,7 @@ async def _settings_page(
     definition = definition_or_404(dest.doc["type"])
     if form is None:
         sources = [s.name for s in await objects(ctx, user.workspace, "source")]
-        form = form_context(definition, dest.doc, sources)
+        form = form_context(definition, dest.doc, sources, _action(dest))
     context = {**destination_page_context(dest, "settings"), "form": form}
     return render(request, "destination.html", context, status)
 
@@ -107,23 +117,21 @@ async def save_settings(request: Request, ctx: ServerContext, user: UiUser) -> R
     saved = [key for key, value in stored.items() if value is not None]
     doc, errors = read_form_doc(definition, form, saved)
     errors.pop("name", None)  # the name is fixed once created
-    problem = None
-    if not errors:
-        change = {
-            "sources": doc["sources"],
-            "settings": doc.get("settings"),
-            "mode": doc.get("mode"),
-        }
+    problem, status = None, 400
+    if editing_rules(form):
+        errors, status = {}, 200
+    elif not errors:
+        change = {key: value for key, value in doc.items() if key not in ("name", "type")}
         try:
             await save_destination(ctx, user, dest.name, change)
         except ConfigError as error:
-            errors, problem = place_error(definition, error, dest.name)
+            errors, problem = place_error(definition, error, dest.name, form)
         else:
             return RedirectResponse(f"/destinations/{quote(dest.name)}?done=saved", 303)
     sources = [s.name for s in await objects(ctx, user.workspace, "source")]
-    shown = {**dest.doc, "sources": doc["sources"], "mode": doc.get("mode", "send")}
-    form_view = form_context(definition, shown, sources, errors, problem, form)
-    return await _settings_page(request, ctx, user, dest, form_view, 400)
+    shown = {**dest.doc, "sources": doc["sources"], "mode": doc["mode"] or "send"}
+    form_view = form_context(definition, shown, sources, _action(dest), errors, problem, form)
+    return await _settings_page(request, ctx, user, dest, form_view, status)
 
 
 @require("editor")

@@ -15,6 +15,7 @@ from eventyard.control.context import ServerContext
 from eventyard.control.store import StoredObject
 from eventyard.errors import ConfigError
 from eventyard.ui.config_errors import locate
+from eventyard.ui.describe import event_name, first_text, shorten
 from eventyard.ui.formdata import Submitted, read_form
 from eventyard.ui.lookups import definition_or_404, object_or_404
 from eventyard.ui.mapping_editor import (
@@ -35,11 +36,11 @@ __all__ = ["event_label", "mapping_routes"]
 
 
 def event_label(event: dict[str, Any]) -> str:
-    """`track · Order Completed · user-1`: how the event picker lists an event."""
-    kind = str(event.get("type", "?"))
-    what = event.get("event") or event.get("name") or ""
-    who = event.get("userId") or event.get("anonymousId") or ""
-    return " · ".join(str(part)[:60] for part in (kind, what, who) if part)
+    """`track · Order Completed · user-1`, `page · /pricing · anon-7`: how the event picker
+    lists an event."""
+    kind = first_text(event, "type") or "?"
+    who = first_text(event, "userId", "anonymousId")
+    return " · ".join(shorten(part, 60) for part in (kind, event_name(event), who) if part)
 
 
 def _pick(events: list[dict[str, Any]], message_id: str) -> dict[str, Any] | None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
+import eventyard.ui.protocols_edit as edit
+import eventyard.ui.protocols_pages as pages
 from eventyard.control.context import ServerContext
-from eventyard.ui import protocols_edit as edit
-from eventyard.ui import protocols_pages as pages
 
 __all__ = ["protocol_ui_routes"]
 

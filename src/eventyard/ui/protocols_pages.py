@@ -98,13 +98,13 @@ def _parts(doc: dict[str, Any]) -> list[dict[str, Any]]:
         if doc.get(key) is not None:
             parts.append(_part(title, title, doc[key], "traits", None))
     if doc.get("common") is not None:
-        parts.append(_part("every event (common)", "common", doc["common"], "the whole event", None))
+        parts.append(
+            _part("every event (common)", "common", doc["common"], "the whole event", None)
+        )
     return parts
 
 
-def _part(
-    title: str, anchor: str, schema: Any, checks: str, context: Any
-) -> dict[str, Any]:
+def _part(title: str, anchor: str, schema: Any, checks: str, context: Any) -> dict[str, Any]:
     return {
         "title": title,
         "anchor": "schema-" + re.sub(r"[^A-Za-z0-9_-]+", "-", anchor),
@@ -120,6 +120,7 @@ async def plan_view(
     request: Request,
     ctx: ServerContext,
     user: UiUser,
+    name: str,
     *,
     error: str | None = None,
     json_text: str | None = None,
@@ -127,7 +128,7 @@ async def plan_view(
     status: int = 200,
 ) -> Response:
     """A plan's page; `error` and `json_text` re-show a refused edit."""
-    plan = await object_or_404(ctx, user.workspace, "tracking_plan", request.path_params["name"])
+    plan = await object_or_404(ctx, user.workspace, "tracking_plan", name)
     report = await violation_report(ctx, user.workspace, 7, plan.name)
     sources = [source.name for source in await objects(ctx, user.workspace, "source")]
     context = {
@@ -146,7 +147,7 @@ async def plan_view(
 
 @require("viewer")
 async def plan_page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
-    return await plan_view(request, ctx, user)
+    return await plan_view(request, ctx, user, request.path_params["name"])
 
 
 @require("viewer")
@@ -169,13 +170,13 @@ async def transformation_view(
     request: Request,
     ctx: ServerContext,
     user: UiUser,
+    name: str,
     *,
     error: str | None = None,
     json_text: str | None = None,
     status: int = 200,
 ) -> Response:
     """A transformation's page; `error` and `json_text` re-show a refused edit."""
-    name = request.path_params["name"]
     step = await object_or_404(ctx, user.workspace, "transformation", name)
     shown = pretty_json(step.doc) if json_text is None else json_text
     context = {"title": step.name, "step": step, "json": shown, "error": error}
@@ -184,7 +185,7 @@ async def transformation_view(
 
 @require("viewer")
 async def transformation_page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
-    return await transformation_view(request, ctx, user)
+    return await transformation_view(request, ctx, user, request.path_params["name"])
 
 
 @require("viewer")

@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from eventyard.protocols.schema import resolve_ref
+
 __all__ = ["MAX_ROWS", "SchemaRow", "schema_rows"]
 
 MAX_ROWS = 500
@@ -46,19 +48,6 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _resolve(schema: Any, root: Any, seen: frozenset[str]) -> tuple[Any, frozenset[str]]:
-    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
-        ref = schema["$ref"]
-        if ref in seen or not ref.startswith("#"):
-            return None, seen
-        seen = seen | {ref}
-        target: Any = root
-        for step in ref[1:].split("/")[1:]:
-            target = target.get(step) if isinstance(target, dict) else None
-        schema = target
-    return schema, seen
-
-
 def _type(schema: dict[str, Any]) -> str:
     if "const" in schema:
         return f"= {_short(schema['const'])}"
@@ -88,7 +77,7 @@ def _rules(schema: dict[str, Any]) -> list[str]:
 def _walk(
     schema: Any, root: Any, prefix: str, depth: int, seen: frozenset[str], rows: list[SchemaRow]
 ) -> None:
-    schema, seen = _resolve(schema, root, seen)
+    schema, seen = resolve_ref(schema, root, seen)
     if not isinstance(schema, dict) or depth > _MAX_DEPTH:
         return
     if isinstance(schema.get("items"), dict):
@@ -97,12 +86,13 @@ def _walk(
     declared = schema.get("properties")
     if not isinstance(declared, dict):
         return
-    required = schema.get("required") if isinstance(schema.get("required"), list) else []
+    listed = schema.get("required")
+    required: list[Any] = listed if isinstance(listed, list) else []
     for key, sub in declared.items():
         if len(rows) >= MAX_ROWS:
             return
         path = f"{prefix}.{key}" if prefix else str(key)
-        resolved, inner = _resolve(sub, root, seen)
+        resolved, inner = resolve_ref(sub, root, seen)
         if not isinstance(resolved, dict):
             kind = "(see above)" if isinstance(sub, dict) and "$ref" in sub else "any"
             rows.append(SchemaRow(path, depth, kind, key in required, [], ""))

@@ -1,21 +1,26 @@
 """Copy-paste install code for a source: analytics.js, Python, Node and curl, all pointed at
 this server instead of Segment's hosts.
 
-The browser snippet is Segment's standard one with the CDN host replaced: it queues calls
-made before the library loads, then loads `<origin>/analytics.js/v1/<writeKey>/analytics.min.js`
-and sets `analytics._cdn`, so that analytics.js fetches its settings (and through them learns
-its API host) from this server on http as well as https. Values are JSON/shell-quoted: the
-origin comes from the request's Host header and must not be able to break out of the code.
+The browser snippet is Segment's standard one (5.2.1) with the CDN host replaced: it queues
+calls made before the library loads, then loads
+`<origin>/analytics.js/v1/<writeKey>/analytics.min.js` and sets `analytics._cdn`, so that
+analytics.js fetches its settings (and through them learns its API host) from this server
+on http as well as https. Like Segment's, its script tag carries
+`data-global-segment-analytics-key`, which tells analytics.js the global it lives in. It
+comes readable and, like Segment's, minified to one line (the same code, whitespace taken
+out). Values are JSON/shell-quoted: the origin comes from the request's Host header and must
+not be able to break out of the code.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 
 import orjson
 
-__all__ = ["Snippet", "install_snippets"]
+__all__ = ["Snippet", "install_snippets", "minify"]
 
 _METHODS = [
     *("trackSubmit", "trackClick", "trackLink", "trackForm", "pageview", "identify", "reset"),
@@ -33,6 +38,8 @@ class Snippet:
     language: str
     hint: str
     code: str
+    minified: str | None = None
+    """The same code on one line, where people expect that form too (the browser snippet)."""
 
 
 def _literal(value: object) -> str:
@@ -45,13 +52,34 @@ def _js(value: object) -> str:
     return _literal(value).replace("</", "<\\/")
 
 
+_JS_SPACE = re.compile(r'"(?:[^"\\]|\\.)*"|\s+')
+"""A double-quoted string literal (kept whole) or a run of whitespace (squeezed)."""
+_WORD = re.compile(r"[A-Za-z0-9_$]")
+
+
+def minify(code: str) -> str:
+    """`code` on one line: whitespace outside string literals dropped, or one space kept
+    between two word characters (`var x`). Enough for our snippet, which is written for it:
+    every statement ends in `;`, no comments, no regular expressions."""
+
+    def squeeze(match: re.Match[str]) -> str:
+        if not match.group().isspace():
+            return match.group()
+        before = code[match.start() - 1 : match.start()]
+        after = code[match.end() : match.end() + 1]
+        return " " if _WORD.match(before) and _WORD.match(after) else ""
+
+    return _JS_SPACE.sub(squeeze, code)
+
+
 def _browser(origin: str, write_key: str) -> str:
     methods = ",\n      ".join(
         ", ".join(_js(name) for name in _METHODS[i : i + 6]) for i in range(0, len(_METHODS), 6)
     )
     return f"""<script>
   !function () {{
-    var analytics = (window.analytics = window.analytics || []);
+    var globalKey = "analytics";
+    var analytics = (window[globalKey] = window[globalKey] || []);
     if (analytics.initialize || analytics.invoked) return;
     analytics.invoked = true;
     analytics.methods = [
@@ -59,8 +87,9 @@ def _browser(origin: str, write_key: str) -> str:
     ];
     analytics.factory = function (method) {{
       return function () {{
-        if (window.analytics.initialized) {{
-          return window.analytics[method].apply(window.analytics, arguments);
+        var loaded = window[globalKey];
+        if (loaded.initialized) {{
+          return loaded[method].apply(loaded, arguments);
         }}
         var args = Array.prototype.slice.call(arguments);
         if (["track", "screen", "alias", "group", "page", "identify"].indexOf(method) > -1) {{
@@ -84,6 +113,7 @@ def _browser(origin: str, write_key: str) -> str:
       var script = document.createElement("script");
       script.type = "text/javascript";
       script.async = true;
+      script.setAttribute("data-global-segment-analytics-key", globalKey);
       script.src = analytics._cdn + "/analytics.js/v1/" + writeKey + "/analytics.min.js";
       var first = document.getElementsByTagName("script")[0];
       first.parentNode.insertBefore(script, first);
@@ -91,7 +121,7 @@ def _browser(origin: str, write_key: str) -> str:
     }};
     analytics._writeKey = {_js(write_key)};
     analytics._cdn = {_js(origin)};
-    analytics.SNIPPET_VERSION = "5.2.0";
+    analytics.SNIPPET_VERSION = "5.2.1";
     analytics.load({_js(write_key)});
     analytics.page();
   }}();
@@ -137,6 +167,7 @@ def _curl(origin: str, write_key: str) -> str:
 
 def install_snippets(origin: str, write_key: str) -> list[Snippet]:
     """Install code for each kind of client, for this server's `origin` and a write key."""
+    browser = _browser(origin, write_key)
     return [
         Snippet(
             "browser",
@@ -144,7 +175,8 @@ def install_snippets(origin: str, write_key: str) -> list[Snippet]:
             "html",
             "Paste into the <head> of every page. It loads analytics.js from this server and "
             "sends a page view; call analytics.track(...) and analytics.identify(...) as usual.",
-            _browser(origin, write_key),
+            browser,
+            minify(browser),
         ),
         Snippet(
             "python",

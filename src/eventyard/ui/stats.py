@@ -1,9 +1,12 @@
 """What the delivery pages count: plain functions of the state connection (run them through
 `StateStore.run`), kept out of the page modules so that they can be tested on their own.
 
-The trace has no index on time (every insert would pay for one), but its rows are appended
-in time order, so a time window is a suffix of the row ids: `_first_id` finds its start by
-bisecting the ids, and every query then reads only the rows of the window.
+The trace has no index on time, but its rows are appended in time order, so a time window
+is a suffix of the row ids: `_first_id` finds its start by bisecting the ids, and every query
+then reads only the rows of the window. Measured on 1M rows (7 days, 20 destinations): a
+destination's page reads its day in ~20 ms and its week in ~150 ms this way; an index on
+(destination, at, step) would make that ~5 and ~30 ms, but more than double the cost of
+recording each step on the delivery path (8 -> 19 us), so there is none.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from eventyard.delivery import jobs, trace
+from eventyard.delivery import jobs
 from eventyard.delivery.jobs import DeadLetter, DestinationStatus
 
 __all__ = [
@@ -27,16 +30,17 @@ __all__ = [
     "health",
     "outcomes",
     "requeue_letters",
+    "shown_series",
     "source_counts",
     "timeline",
     "top_errors",
 ]
 
-Series = Literal["delivered", "retried", "filtered", "dead"]
-SERIES: tuple[Series, ...] = ("delivered", "retried", "filtered", "dead")
+Series = Literal["delivered", "observed", "retried", "filtered", "dead"]
+SERIES: tuple[Series, ...] = ("delivered", "observed", "retried", "filtered", "dead")
 _STEP_SERIES: dict[str, Series] = {
     "delivered": "delivered",
-    "observed": "delivered",
+    "observed": "observed",
     "attempt_failed": "retried",
     "filtered": "filtered",
     "not_subscribed": "filtered",
@@ -45,7 +49,8 @@ _STEP_SERIES: dict[str, Series] = {
     "dead": "dead",
 }
 """Trace steps per chart series; steps not named here (queued, requeued...) are not drawn.
-An observe-mode destination's `observed` counts as delivered: it is its successful end."""
+`observed` is an observe-mode destination's successful end, in place of `delivered`."""
+_SETTLED = frozenset({"delivered", "observed"})
 _ERROR_STEPS = ("attempt_failed", "dead", "invalid_payload")
 
 
@@ -54,10 +59,12 @@ class Outcomes:
     """Events of one destination in a window, per series."""
 
     delivered: int = 0
+    observed: int = 0
     retried: int = 0
     filtered: int = 0
     dead: int = 0
     last_delivered_at: float | None = None
+    """The newest delivered (or observed) event's time."""
 
     def add(self, step: str, count: int) -> None:
         series = _STEP_SERIES.get(step)
@@ -69,6 +76,13 @@ class Outcomes:
 
     def get(self, series: Series) -> int:
         return int(getattr(self, series))
+
+
+def shown_series(mode: str, totals: Outcomes) -> tuple[Series, ...]:
+    """The series a destination's chart and counts show: `observed` in place of `delivered`
+    in observe mode, and both when the range holds both (the mode changed in it)."""
+    hidden = "delivered" if mode == "observe" else "observed"
+    return tuple(s for s in SERIES if s != hidden or totals.get(s))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +112,11 @@ class SourceCounts:
 
 def _first_id(conn: sqlite3.Connection, since: float) -> int | None:
     """The first trace row id at or after `since` (None: no row is that recent)."""
-    low, high = conn.execute("SELECT min(id), max(id) FROM trace").fetchone()
+    # two subqueries: SQLite reads min() or max() of the rowid from the b-tree's edge, but a
+    # single `SELECT min(id), max(id)` scans the whole table
+    low, high = conn.execute(
+        "SELECT (SELECT min(id) FROM trace), (SELECT max(id) FROM trace)"
+    ).fetchone()
     if low is None:
         return None
     (last_at,) = conn.execute("SELECT at FROM trace WHERE id = ?", (high,)).fetchone()
@@ -134,7 +152,7 @@ def outcomes(
         if into is None:
             continue
         into.add(step, count)
-        if _STEP_SERIES.get(step) == "delivered":
+        if step in _SETTLED:
             at = float(last)
             into.last_delivered_at = max(at, into.last_delivered_at or at)
     return result
@@ -239,29 +257,8 @@ def dead_letters(
 
 
 def requeue_letters(
-    conn: sqlite3.Connection, destinations: Collection[str], ids: Sequence[int], now: float
+    conn: sqlite3.Connection, destinations: Iterable[str], ids: Sequence[int], now: float
 ) -> int:
-    """Put chosen dead letters back in the queue (only those of `destinations`: a page may
-    name ids of another workspace), each with a `requeued` step, like `jobs.requeue_dead`."""
-    marks = ",".join("?" * len(ids))
-    rows = conn.execute(
-        f"SELECT id, destination, action, message_id, error FROM dead_letters WHERE id IN ({marks})"
-        " ORDER BY id",
-        tuple(ids),
-    ).fetchall()
-    rows = [row for row in rows if row[1] in destinations]
-    conn.executemany(
-        "INSERT INTO jobs (destination, action, user_key, message_id, payload, created_at,"
-        " next_attempt_at, received_at) SELECT destination, action, user_key, message_id,"
-        " payload, ?, ?, received_at FROM dead_letters WHERE id = ?",
-        [(now, now, row[0]) for row in rows],
-    )
-    conn.executemany("DELETE FROM dead_letters WHERE id = ?", [(row[0],) for row in rows])
-    trace.record(
-        conn,
-        (
-            trace.Step(mid, dest, action, "requeued", f"requeued after: {error}", None, now)
-            for _, dest, action, mid, error in rows
-        ),
-    )
-    return len(rows)
+    """Put chosen dead letters back in the queue, only those of `destinations` (a page may
+    name ids of another workspace)."""
+    return sum(jobs.requeue_dead(conn, name, None, now, ids) for name in destinations)

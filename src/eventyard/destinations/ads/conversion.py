@@ -28,6 +28,7 @@ __all__ = [
     "event_name",
     "limited",
     "origin",
+    "present",
     "require_one_of",
     "text",
     "value",
@@ -89,6 +90,11 @@ def text(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
+
+
+def present(**values: Any) -> dict[str, Any]:
+    """The keyword arguments that are not None: a platform's optional keys, left out if unknown."""
+    return {key: found for key, found in values.items() if found is not None}
 
 
 def _number(value: Any) -> float | None:

@@ -9,14 +9,24 @@ they cite, and the mechanics (never hash twice, drop what cannot be normalized) 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from eventyard.conversions.identity import country as country_code
 from eventyard.conversions.identity import hash_once
+from eventyard.conversions.spec import CLICK_ID_KEYS, USER_KEYS
 
-__all__ = ["Identifier", "InCountry", "Normalize", "hashed", "ip_address", "plain", "user_data"]
+__all__ = [
+    "Identifier",
+    "InCountry",
+    "Normalize",
+    "hashed",
+    "ip_address",
+    "minimum_keys",
+    "plain",
+    "user_data",
+]
 
 Normalize = Callable[[str], str | None]
 
@@ -126,3 +136,26 @@ def user_data(
         if values:
             out[identifier.key] = values if identifier.many else values[0]
     return out
+
+
+def _source(key: str) -> str:
+    """Where a ConversionSpec identifier key lives in the conversion object."""
+    if key in USER_KEYS:
+        return f"user.{key}"
+    return f"click_ids.{key}" if key in CLICK_ID_KEYS else key
+
+
+def minimum_keys(
+    minimum: Sequence[Collection[str]], table: Sequence[Identifier]
+) -> tuple[tuple[str, ...], ...]:
+    """A ConversionSpec's minimum in the platform's user_data keys (each set in table order),
+    so that the minimum is declared once; ValueError for a key the table does not send."""
+    found = []
+    for keys in minimum:
+        sources = {_source(key) for key in keys}
+        platform = tuple(row.key for row in table if row.source in sources)
+        missing = sources - {row.source for row in table}
+        if missing:
+            raise ValueError(f"the minimum needs {sorted(missing)}, which the table never sends")
+        found.append(platform)
+    return tuple(found)

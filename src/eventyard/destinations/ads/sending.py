@@ -34,6 +34,7 @@ __all__ = [
     "Post",
     "RejectedContent",
     "Results",
+    "batched_action",
     "conversion_action",
     "deliver",
     "envelope",
@@ -122,6 +123,27 @@ def single(perform_batch: PerformBatch) -> Perform:
     return perform
 
 
+def batched_action(
+    perform_batch: PerformBatch,
+    limits: BatchLimits,
+    fields: Mapping[str, FieldSpec],
+    description: str,
+    title: str = "Send Conversion",
+    subscription: str = 'type = "track"',
+) -> ActionDefinition:
+    """An ad platform's action: track events by default (the pipeline lets only its
+    conversions through), batched within `limits` after the settings' `batch_wait_ms`."""
+    return ActionDefinition(
+        title=title,
+        fields=fields,
+        default_subscription=subscription,
+        perform=single(perform_batch),
+        perform_batch=perform_batch,
+        batch=waiting(limits),
+        description=description,
+    )
+
+
 def conversion_action(
     build: Build,
     post: Post,
@@ -129,8 +151,8 @@ def conversion_action(
     fields: Mapping[str, FieldSpec],
     description: str,
 ) -> ActionDefinition:
-    """An ad platform's "Send Conversion" action: track events (the pipeline lets only its
-    conversions through), batched within `limits` after the settings' `batch_wait_ms`."""
+    """ "Send Conversion" for a platform whose events do not depend on the settings: `build`
+    each payload, `post` them in batches."""
 
     async def perform_batch(
         client: httpx.AsyncClient, settings: Any, payloads: list[dict[str, Any]]
@@ -140,12 +162,4 @@ def conversion_action(
 
         return await deliver(payloads, build, send, limits)
 
-    return ActionDefinition(
-        title="Send Conversion",
-        fields=fields,
-        default_subscription='type = "track"',
-        perform=single(perform_batch),
-        perform_batch=perform_batch,
-        batch=waiting(limits),
-        description=description,
-    )
+    return batched_action(perform_batch, limits, fields, description)

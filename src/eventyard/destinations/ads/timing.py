@@ -15,7 +15,7 @@ from typing import Any
 
 from eventyard.errors import TerminalError
 
-__all__ = ["check_age", "event_time", "micros", "millis", "seconds", "span"]
+__all__ = ["check_age", "checked_time", "event_time", "micros", "millis", "seconds", "span"]
 
 
 def event_time(conversion: Mapping[str, Any]) -> float:
@@ -67,3 +67,12 @@ def check_age(
             f"the event is {age / 86400:.1f} days old, older than {span(max_age)}; "
             f"{platform} refuses it, so it is not retried"
         )
+
+
+def checked_time(
+    conversion: Mapping[str, Any], max_age: float | None, platform: str, now: float | None = None
+) -> float:
+    """When the conversion happened, in Unix seconds, once `check_age` let it through."""
+    when = event_time(conversion)
+    check_age(when, max_age, platform, now)
+    return when

@@ -10,10 +10,10 @@ conversions.md §3):
   `developer-token`, `login-customer-id` through a manager account.
 - Up to 2000 rows per request; per-row failures come back in `partialFailureError`.
 - Google has no standard event names: each canonical conversion uploads to the conversion
-  action the user configures for it; deduplication is by order id per action.
+  action the user configures for it, so by default exactly the events named in
+  `conversion_actions` are sent (and refunds, when `purchase` is); deduplication is by order
+  id per action.
 - Consent: `consent.adUserData` (denied: no user identifiers are sent).
-
-Order does not matter: every row carries its own date-time and order id.
 """
 
 from __future__ import annotations
@@ -21,55 +21,19 @@ from __future__ import annotations
 import httpx
 import orjson
 
-from eventyard.conversions.canonical import LEAD_EVENTS, REVENUE_EVENTS
-from eventyard.conversions.spec import ConversionSpec
+from eventyard.destinations.ads.definition import ad_destination
 from eventyard.destinations.ads.sending import json_object
-from eventyard.destinations.base import DestinationDefinition
 from eventyard.destinations.google_ads.actions import (
     upload_click_conversion,
     upload_conversion_adjustment,
 )
 from eventyard.destinations.google_ads.oauth import post
 from eventyard.destinations.google_ads.results import check_request
-from eventyard.destinations.google_ads.rows import MAX_AGE
+from eventyard.destinations.google_ads.rows import CONVERSION
 from eventyard.destinations.google_ads.settings import GoogleAdsSettings
 from eventyard.errors import TerminalError
 
 __all__ = ["CONVERSION", "GoogleAdsSettings", "definition"]
-
-CONVERSION = ConversionSpec(
-    platform="google_ads",
-    default_events=REVENUE_EVENTS | LEAD_EVENTS,
-    # A click id ties the conversion to the ad click deterministically (gclid; gbraid/wbraid
-    # for iOS app and web measurement); without one, enhanced conversions match hashed email,
-    # then phone (click conversions take only those two), and adjustments add name and
-    # address. IP helps attribution where Google may use it. Weights follow that order.
-    match_weights={
-        "gclid": 4,
-        "gbraid": 3,
-        "wbraid": 3,
-        "email": 3,
-        "phone": 2,
-        "first_name": 0.5,
-        "last_name": 0.5,
-        "city": 0.25,
-        "state": 0.25,
-        "zip": 0.25,
-        "country": 0.25,
-        "ip": 0.5,
-    },
-    # A conversion is attributable with a click id, or (enhanced conversions for leads)
-    # a hashed email or phone.
-    minimum=(
-        frozenset({"gclid"}),
-        frozenset({"gbraid"}),
-        frozenset({"wbraid"}),
-        frozenset({"email"}),
-        frozenset({"phone"}),
-    ),
-    limited_mode=True,
-    max_age=MAX_AGE,
-)
 
 
 async def _test_connection(client: httpx.AsyncClient, settings: GoogleAdsSettings) -> None:
@@ -100,18 +64,16 @@ async def _test_connection(client: httpx.AsyncClient, settings: GoogleAdsSetting
         )
 
 
-definition = DestinationDefinition(
-    slug="google-ads",
-    name="Google Ads Conversions",
+definition = ad_destination(
+    "google-ads",
+    "Google Ads Conversions",
     settings=GoogleAdsSettings,
     actions={
         "upload_click_conversion": upload_click_conversion,
         "upload_conversion_adjustment": upload_conversion_adjustment,
     },
-    ordered=False,
-    consent_category="Advertising",
-    test_connection=_test_connection,
     conversion=CONVERSION,
+    test_connection=_test_connection,
     description="Offline click conversions, enhanced conversions and refund adjustments.",
     docs_url="https://developers.google.com/google-ads/api/docs/conversions/overview",
 )

@@ -16,9 +16,15 @@ import httpx
 import orjson
 
 from eventyard.destinations.ads.conversion import CONVERSION_PATH, conversion_fields
-from eventyard.destinations.ads.sending import Results, deliver, envelope, json_object, single
-from eventyard.destinations.base import ActionDefinition, BatchLimits, BatchResult, PerformBatch
-from eventyard.destinations.common import text, waiting
+from eventyard.destinations.ads.sending import (
+    Results,
+    batched_action,
+    deliver,
+    envelope,
+    json_object,
+)
+from eventyard.destinations.base import BatchLimits, BatchResult, PerformBatch
+from eventyard.destinations.common import text
 from eventyard.destinations.google_ads.oauth import post
 from eventyard.destinations.google_ads.results import check_request, row_results
 from eventyard.destinations.google_ads.rows import CLICK_KEYS, adjustment, click_conversion
@@ -94,26 +100,21 @@ def _perform_batch(
     return perform_batch
 
 
-_clicks = _perform_batch(click_conversion, "uploadClickConversions", "conversions")
-_adjustments = _perform_batch(adjustment, "uploadConversionAdjustments", "conversionAdjustments")
-
-upload_click_conversion = ActionDefinition(
+upload_click_conversion = batched_action(
+    _perform_batch(click_conversion, "uploadClickConversions", "conversions"),
+    _LIMITS,
+    CLICK_FIELDS,
+    "Upload an offline click conversion (gclid, gbraid or wbraid), or an enhanced conversion "
+    "for leads (hashed email and phone) to the event's conversion action.",
     title="Upload Click Conversion",
-    fields=CLICK_FIELDS,
-    default_subscription=f'type = "track" and not ({_REFUND})',
-    perform=single(_clicks),
-    perform_batch=_clicks,
-    batch=waiting(_LIMITS),
-    description="Upload an offline click conversion (gclid, gbraid or wbraid), or an enhanced "
-    "conversion for leads (hashed email and phone) to the event's conversion action.",
+    subscription=f'type = "track" and not ({_REFUND})',
 )
-upload_conversion_adjustment = ActionDefinition(
+upload_conversion_adjustment = batched_action(
+    _perform_batch(adjustment, "uploadConversionAdjustments", "conversionAdjustments"),
+    _LIMITS,
+    ADJUSTMENT_FIELDS,
+    "Retract (full refund) or restate (partial refund) the purchase with the same order id, "
+    "or enhance a tag conversion with hashed user data.",
     title="Upload Conversion Adjustment",
-    fields=ADJUSTMENT_FIELDS,
-    default_subscription=f'type = "track" and {_REFUND}',
-    perform=single(_adjustments),
-    perform_batch=_adjustments,
-    batch=waiting(_LIMITS),
-    description="Retract (full refund) or restate (partial refund) the purchase with the "
-    "same order id, or enhance a tag conversion with hashed user data.",
+    subscription=f'type = "track" and {_REFUND}',
 )

@@ -16,32 +16,26 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from eventyard.conversions.identity import (
-    country,
-    email_google,
-    name,
-    phone_e164,
-    state,
-    zip_code,
-)
+from eventyard.conversions.canonical import CANONICAL_NAMES
+from eventyard.conversions.identity import country
 from eventyard.conversions.reading import number
 from eventyard.destinations.ads.conversion import currency, text, value
-from eventyard.destinations.ads.identifiers import (
-    Identifier,
-    InCountry,
-    hashed,
-    ip_address,
-    plain,
-    user_data,
+from eventyard.destinations.ads.definition import conversion_spec
+from eventyard.destinations.ads.google import (
+    address,
+    consent_signals,
+    user_data_allowed,
+    user_identifiers,
 )
-from eventyard.destinations.ads.timing import check_age, event_time
+from eventyard.destinations.ads.identifiers import ip_address, user_data
+from eventyard.destinations.ads.timing import checked_time
 from eventyard.destinations.google_ads.settings import GoogleAdsSettings
-from eventyard.destinations.google_analytics_4.consent import consent_signals, user_data_allowed
 from eventyard.errors import TerminalError
 
 __all__ = [
     "ADJUSTMENT_MAX_AGE",
     "CLICK_KEYS",
+    "CONVERSION",
     "MAX_AGE",
     "adjustment",
     "click_conversion",
@@ -58,23 +52,48 @@ _MAX_IDENTIFIERS = 5
 _ACTION_ID = re.compile(r"\d{1,20}")
 
 
+def _uploadable(settings: GoogleAdsSettings) -> frozenset[str]:
+    """The events with a conversion action to upload to (refunds adjust the purchase one)."""
+    names = frozenset(settings.conversion_actions)
+    return names | {"refund"} if "purchase" in names else names
+
+
+CONVERSION = conversion_spec(
+    "google_ads",
+    CANONICAL_NAMES,
+    # A click id ties the conversion to the ad click deterministically (gclid; gbraid/wbraid
+    # for iOS app and web measurement); without one, enhanced conversions match hashed email,
+    # then phone (click conversions take only those two), and adjustments add name and
+    # address. IP helps attribution where Google may use it. Weights follow that order.
+    weights={
+        4: "gclid",
+        3: "gbraid wbraid email",
+        2: "phone",
+        0.5: "first_name last_name ip",
+        0.25: "city state zip country",
+    },
+    # A conversion is attributable with a click id, or (enhanced conversions for leads)
+    # a hashed email or phone.
+    minimum=("gclid", "gbraid", "wbraid", "email", "phone"),
+    max_age=MAX_AGE,
+    settings_events=_uploadable,
+)
+
+
 def _upper_country(raw: str) -> str | None:
     code = country(raw)
     return code.upper() if code else None
 
 
-_IDENTIFIERS = (
-    hashed("hashedEmail", "user.email", email_google, many=True),
-    hashed("hashedPhoneNumber", "user.phone", InCountry(phone_e164), many=True),
-)
-"""Google's rules: emails trimmed, lowercased, gmail dots dropped; phones E.164 with `+`."""
-_ADDRESS = (
-    hashed("hashedFirstName", "user.first_name", name),
-    hashed("hashedLastName", "user.last_name", name),
-    plain("city", "user.city", name),
-    plain("state", "user.state", state),
-    Identifier("postalCode", "user.zip", InCountry(zip_code)),
-    plain("countryCode", "user.country", _upper_country),
+_IDENTIFIERS = user_identifiers("hashedEmail", "hashedPhoneNumber")
+_ADDRESS = address(
+    "hashedFirstName",
+    "hashedLastName",
+    "city",
+    "state",
+    "postalCode",
+    "countryCode",
+    _upper_country,
 )
 
 
@@ -116,8 +135,7 @@ def _consent(conversion: Mapping[str, Any]) -> dict[str, str]:
 
 def click_conversion(settings: GoogleAdsSettings, payload: Mapping[str, Any]) -> dict[str, Any]:
     conversion = payload["conversion"]
-    when = event_time(conversion)
-    check_age(when, MAX_AGE, "Google Ads")
+    when = checked_time(conversion, MAX_AGE, "Google Ads")
     row: dict[str, Any] = {
         "conversionAction": _action(settings, payload, str(conversion.get("name"))),
         "conversionDateTime": google_time(when),
@@ -157,8 +175,7 @@ def _kind(payload: Mapping[str, Any], canonical: str) -> str:
 
 def adjustment(settings: GoogleAdsSettings, payload: Mapping[str, Any]) -> dict[str, Any]:
     conversion = payload["conversion"]
-    when = event_time(conversion)
-    check_age(when, ADJUSTMENT_MAX_AGE, "Google Ads")
+    when = checked_time(conversion, ADJUSTMENT_MAX_AGE, "Google Ads")
     canonical = str(conversion.get("name"))
     order = text(payload.get("order_id"))
     if order is None:

@@ -7,12 +7,8 @@ tokens are fetched and renewed (developers.google.com/google-ads/api/docs/oauth/
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import msgspec
-
 from eventyard.conversions.canonical import CANONICAL_NAMES
-from eventyard.destinations.ads.settings import check_base_url, check_segment, check_version
+from eventyard.destinations.ads.settings import AdSettings, BatchWait, check_segment
 from eventyard.destinations.base import Secret
 
 __all__ = ["ADS_HOST", "ADS_VERSION", "TOKEN_URL", "GoogleAdsSettings", "customer_digits"]
@@ -32,7 +28,7 @@ def customer_digits(key: str, value: str) -> str:
     return digits
 
 
-class GoogleAdsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class GoogleAdsSettings(AdSettings, kw_only=True):
     """One Google Ads customer (account) receiving offline conversions and adjustments."""
 
     customer_id: str
@@ -59,14 +55,12 @@ class GoogleAdsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     """Google's OAuth token endpoint."""
     validate_only: bool = False
     """Send `validateOnly: true`: Google checks the uploads and records nothing."""
-    batch_wait_ms: Annotated[int, msgspec.Meta(ge=0, le=60_000)] = 1000
+    batch_wait_ms: BatchWait = 1000
 
     def __post_init__(self) -> None:
         self.customer_id = customer_digits("customer_id", self.customer_id)
         if self.login_customer_id is not None:
             self.login_customer_id = customer_digits("login_customer_id", self.login_customer_id)
-        if not self.developer_token.strip():
-            raise ValueError("developer_token must not be empty")
         self._check_actions()
         oauth = (self.client_id, self.client_secret, self.refresh_token)
         if (self.access_token is None) == all(part is None for part in oauth):
@@ -76,9 +70,7 @@ class GoogleAdsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
             )
         if self.access_token is None and any(part is None for part in oauth):
             raise ValueError("client_id, client_secret and refresh_token go together")
-        check_version("api_version", self.api_version, ADS_VERSION)
-        self.api_base_url = check_base_url("api_base_url", self.api_base_url)
-        self.token_url = check_base_url("token_url", self.token_url)
+        super().__post_init__()
 
     def _check_actions(self) -> None:
         if not self.conversion_actions:

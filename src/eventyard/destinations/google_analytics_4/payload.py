@@ -13,42 +13,46 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from eventyard.conversions.identity import (
-    country,
-    email_google,
-    name,
-    phone_e164,
-    state,
-    zip_code,
-)
+from eventyard.conversions.canonical import CANONICAL_NAMES
+from eventyard.destinations.ads import commerce
 from eventyard.destinations.ads.conversion import contents, currency, event_name, text, value
-from eventyard.destinations.ads.identifiers import Identifier, InCountry, hashed, plain, user_data
-from eventyard.destinations.ads.timing import check_age, event_time, micros
-from eventyard.destinations.google_analytics_4.consent import consent_signals, user_data_allowed
+from eventyard.destinations.ads.definition import conversion_spec
+from eventyard.destinations.ads.google import (
+    address,
+    consent_signals,
+    user_data_allowed,
+    user_identifiers,
+)
+from eventyard.destinations.ads.identifiers import user_data
+from eventyard.destinations.ads.timing import checked_time, micros
 from eventyard.destinations.google_analytics_4.settings import Ga4Settings
 from eventyard.errors import TerminalError
 
-__all__ = ["EVENT_NAMES", "MAX_AGE", "build"]
+__all__ = ["CONVERSION", "EVENT_NAMES", "MAX_AGE", "build"]
 
 MAX_AGE = 72 * 3600.0
 """`timestamp_micros` backdates events by at most 72 hours."""
-EVENT_NAMES = {
-    "purchase": "purchase",
-    "refund": "refund",
-    "add_to_cart": "add_to_cart",
-    "begin_checkout": "begin_checkout",
-    "view_item": "view_item",
-    "add_payment_info": "add_payment_info",
-    "lead": "generate_lead",
-    "sign_up": "sign_up",
-    "subscribe": "subscribe",
-    "start_trial": "start_trial",
-    "search": "search",
-    "add_to_wishlist": "add_to_wishlist",
-    "contact": "contact",
-    "page_view": "page_view",
-}
-"""Canonical name -> GA4 recommended event (conversions.md §0); the others are custom names."""
+EVENT_NAMES = {name: name for name in sorted(CANONICAL_NAMES)} | {"lead": "generate_lead"}
+"""Canonical name -> GA4 event (conversions.md §0): the canonical names are GA4's recommended
+event names (or custom names in its style), except lead, which GA4 calls generate_lead."""
+
+CONVERSION = conversion_spec(
+    "google_analytics_4",
+    EVENT_NAMES,
+    # GA4 joins a Measurement Protocol event to a user by client_id (the _ga cookie: the
+    # browser's own sessions) or user_id; user-provided data (email, phone, then name and
+    # address) feeds Google's enhanced matching (uid-data: "email ... phone ... address").
+    # Not a platform formula: the order of the guidance, as weights.
+    weights={
+        3: "ga_client_id external_id",
+        2: "email",
+        1.5: "phone",
+        0.5: "first_name last_name",
+        0.25: "city state zip country",
+    },
+    # No minimum: without the _ga cookie the client_id falls back to the anonymousId.
+    max_age=MAX_AGE,
+)
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 _RESERVED = frozenset(
     {
@@ -82,21 +86,20 @@ _MAX_VALUE = 100
 _ORDER_EVENTS = ("purchase", "refund")
 
 
-_USER_DATA = (
-    hashed("sha256_email_address", "user.email", email_google, many=True),
-    hashed("sha256_phone_number", "user.phone", InCountry(phone_e164), many=True),
-)
-"""Google's rules: emails trimmed and lowercased, gmail dots dropped; phones E.164 with `+`."""
-_ADDRESS = (
-    hashed("sha256_first_name", "user.first_name", name),
-    hashed("sha256_last_name", "user.last_name", name),
-    plain("city", "user.city", name),
-    plain("region", "user.state", state),
-    Identifier("postal_code", "user.zip", InCountry(zip_code)),
-    plain("country", "user.country", country),
+_USER_DATA = user_identifiers("sha256_email_address", "sha256_phone_number")
+_ADDRESS = address(
+    "sha256_first_name", "sha256_last_name", "city", "region", "postal_code", "country"
 )
 """Names hashed; city (letters and spaces), region (state code where known), postal code and
 country (alpha-2) in plain text, lowercased."""
+_ITEM_KEYS = {
+    "item_id": "id",
+    "item_name": "name",
+    "item_category": "category",
+    "item_brand": "brand",
+    "price": "price",
+    "quantity": "quantity",
+}
 
 
 def _check_name(kind: str, key: str) -> None:
@@ -121,17 +124,6 @@ def _checked_params(params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _items(conversion: Mapping[str, Any]) -> list[dict[str, Any]]:
-    keys = {"name": "item_name", "category": "item_category", "brand": "item_brand"}
-    items = []
-    for product in contents(conversion):
-        item = {"item_id": product["id"]}
-        item.update({keys[k]: v for k, v in product.items() if k in keys})
-        item.update({k: product[k] for k in ("price", "quantity") if k in product})
-        items.append(item)
-    return items
-
-
 def _params(payload: Mapping[str, Any], conversion: Mapping[str, Any]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     order_id = text(conversion.get("order_id"))
@@ -146,8 +138,8 @@ def _params(payload: Mapping[str, Any], conversion: Mapping[str, Any]) -> dict[s
                 "GA4 ignores a value without a currency; send properties.currency (ISO 4217)"
             )
         params.update(value=amount, currency=code)
-    if items := _items(conversion):
-        params["items"] = items
+    if items := contents(conversion):
+        params["items"] = [commerce.renamed(item, _ITEM_KEYS) for item in items]
     for key in ("session_id", "engagement_time_msec"):
         if payload.get(key) is not None:
             params[key] = payload[key]
@@ -187,8 +179,7 @@ def build(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(request-level fields, event) for one payload; TerminalError if GA4 would drop it."""
     conversion = payload["conversion"]
-    when = event_time(conversion)
-    check_age(when, MAX_AGE, "GA4")
+    when = checked_time(conversion, MAX_AGE, "GA4")
     event_label = event_name(payload, EVENT_NAMES, "GA4")
     _check_name("event name", event_label)
     head = _identity(settings, payload)

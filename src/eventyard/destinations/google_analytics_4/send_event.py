@@ -19,13 +19,13 @@ from eventyard.destinations.ads.conversion import CONVERSION_PATH, conversion_fi
 from eventyard.destinations.ads.sending import (
     RejectedContent,
     Results,
+    batched_action,
     deliver,
     envelope,
     json_object,
-    single,
 )
-from eventyard.destinations.base import ActionDefinition, BatchLimits, BatchResult
-from eventyard.destinations.common import batch_result, either, path, text, waiting
+from eventyard.destinations.base import BatchLimits, BatchResult
+from eventyard.destinations.common import batch_result, either, path, text
 from eventyard.destinations.google_analytics_4.payload import build
 from eventyard.destinations.google_analytics_4.settings import Ga4Settings
 from eventyard.errors import DeliveryError, TerminalError
@@ -131,13 +131,11 @@ async def perform_batch(
     return batch_result(results)
 
 
-send_event = ActionDefinition(
+send_event = batched_action(
+    perform_batch,
+    BatchLimits(MAX_EVENTS),
+    FIELDS,
+    "Send a conversion as a GA4 recommended event (purchase, refund, generate_lead, ...) "
+    "with its value, items, user-provided data and consent signals.",
     title="Send Event",
-    fields=FIELDS,
-    default_subscription='type = "track"',
-    perform=single(perform_batch),
-    perform_batch=perform_batch,
-    batch=waiting(BatchLimits(MAX_EVENTS)),
-    description="Send a conversion as a GA4 recommended event (purchase, refund, "
-    "generate_lead, ...) with its value, items, user-provided data and consent signals.",
 )

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
 
-import msgspec
-
-from eventyard.destinations.ads.settings import check_base_url
+from eventyard.destinations.ads.settings import AdSettings, BatchWait
 from eventyard.destinations.base import Secret
 
 __all__ = ["GA4_HOST", "Ga4Settings"]
@@ -18,7 +15,7 @@ _MEASUREMENT_ID = re.compile(r"G-[A-Z0-9]{4,20}")
 _FIREBASE_APP_ID = re.compile(r"\d{1,3}:\d{1,20}:(android|ios|web):[0-9a-f]{1,64}")
 
 
-class Ga4Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class Ga4Settings(AdSettings, kw_only=True):
     """One GA4 data stream: a web stream (measurement_id) or an app stream (firebase_app_id)."""
 
     api_secret: Secret
@@ -33,12 +30,10 @@ class Ga4Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     debug: bool = False
     """Send to `/debug/mp/collect`: GA4 validates the events and records none; its validation
     messages fail the events, so a new mapping can be checked before it goes live."""
-    batch_wait_ms: Annotated[int, msgspec.Meta(ge=0, le=60_000)] = 1000
+    batch_wait_ms: BatchWait = 1000
     """How long a batch may wait to fill (events of one user at one moment share a request)."""
 
     def __post_init__(self) -> None:
-        if not self.api_secret.strip():
-            raise ValueError("api_secret must not be empty")
         if (self.measurement_id is None) == (self.firebase_app_id is None):
             raise ValueError(
                 "set exactly one of measurement_id (a web stream, G-XXXXXXX) and "
@@ -56,7 +51,7 @@ class Ga4Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 f"firebase_app_id {self.firebase_app_id!r} must look like "
                 "1:1234567890:android:0123abcd (Firebase → Project settings → Your apps)"
             )
-        self.api_base_url = check_base_url("api_base_url", self.api_base_url)
+        super().__post_init__()
 
     @property
     def stream(self) -> dict[str, str]:

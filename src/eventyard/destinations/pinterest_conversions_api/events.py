@@ -1,9 +1,9 @@
 """One conversion as a Pinterest conversion event (conversions.md §6: pinterest/api-description
 v5 openapi.yaml ConversionEvents*, developers.pinterest.com/docs/conversions).
 
-- SHA-256 arrays: em (lowercase), ph (digits with country code, no leading zeros), fn, ln, ge,
-  db, ct (no spaces or punctuation), st (2 letters), zp, country, external_id.
-- Plain: client_ip_address, client_user_agent, click_id (the `epik` parameter or `_epik`).
+- user_data: Meta's customer information parameters, every hashed key an array (em lowercase,
+  ph digits with the country code and no leading zeros, ct without spaces or punctuation, st
+  2 letters, zp, ...), plus click_id (the `epik` parameter or `_epik` cookie), plain.
 - Required: event_name, action_source (web | app_android | app_ios | offline), event_time in
   seconds, event_id, and at least em, hashed_maids or IP + user agent.
 - value and item_price are strings; limited mode is custom_data.opt_out_type "LDP".
@@ -13,63 +13,51 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventyard.conversions import identity
+from eventyard.destinations.ads import commerce
 from eventyard.destinations.ads.conversion import (
     action_source,
     contents,
-    currency,
     event_name,
     limited,
     origin,
     require_one_of,
     text,
-    value,
 )
-from eventyard.destinations.ads.identifiers import InCountry, hashed, ip_address, plain, user_data
-from eventyard.destinations.ads.timing import check_age, event_time, seconds
+from eventyard.destinations.ads.customer_information import customer_information
+from eventyard.destinations.ads.definition import conversion_spec
+from eventyard.destinations.ads.event_names import standard_events
+from eventyard.destinations.ads.identifiers import minimum_keys, plain, user_data
+from eventyard.destinations.ads.timing import checked_time, seconds
 from eventyard.errors import TerminalError
 
-__all__ = ["ACTION_SOURCES", "EVENT_NAMES", "MAX_AGE", "USER_DATA", "to_pinterest"]
+__all__ = ["ACTION_SOURCES", "CONVERSION", "EVENT_NAMES", "MAX_AGE", "USER_DATA", "to_pinterest"]
 
-EVENT_NAMES = {
-    "purchase": "checkout",
-    "add_to_cart": "add_to_cart",
-    "begin_checkout": "initiate_checkout",
-    "view_item": "view_content",
-    "add_payment_info": "add_payment_info",
-    "lead": "lead",
-    "sign_up": "signup",
-    "subscribe": "subscribe",
-    "start_trial": "start_trial",
-    "search": "search",
-    "add_to_wishlist": "add_to_wishlist",
-    "contact": "contact",
-    "page_view": "page_visit",
-}
+EVENT_NAMES = standard_events("pinterest")
 """Pinterest's event names; `checkout` is the purchase event, and there is no refund."""
-
 ACTION_SOURCES = ("web", "app_android", "app_ios", "offline")
 MAX_AGE: float | None = None
 """Pinterest documents no maximum age (conversions.md §9); events over an hour old are
 reported as offline conversions, which it cannot deduplicate."""
+USER_DATA = (*customer_information(every_key_an_array=True), plain("click_id", "click_ids.epik"))
 
-USER_DATA = (
-    hashed("em", "user.email", identity.email_basic, many=True),
-    hashed("ph", "user.phone", InCountry(identity.phone_digits), many=True),
-    hashed("fn", "user.first_name", identity.name, many=True),
-    hashed("ln", "user.last_name", identity.name, many=True),
-    hashed("ge", "user.gender", identity.gender, many=True),
-    hashed("db", "user.date_of_birth", identity.date_of_birth, many=True),
-    hashed("ct", "user.city", identity.city, many=True),
-    hashed("st", "user.state", identity.state, many=True),
-    hashed("zp", "user.zip", InCountry(identity.zip_code), many=True),
-    hashed("country", "user.country", identity.country, many=True),
-    hashed("external_id", "user.external_id", identity.external_id, many=True),
-    plain("client_ip_address", "ip", ip_address),
-    plain("client_user_agent", "user_agent"),
-    plain("click_id", "click_ids.epik"),
+# Pinterest's spec recommends em, ph, fn, ln, hashed_maids and click_id "on checkout events
+# at least" and IP, user agent and external_id on all events (conversions.md §6): email,
+# phone and the epik click id weigh 3, external_id 2, names 1, IP and user agent 1.5 each
+# (together they meet the minimum), the address and demographic keys 0.5.
+CONVERSION = conversion_spec(
+    "pinterest",
+    EVENT_NAMES,
+    weights={
+        3.0: "email phone epik",
+        2.0: "external_id",
+        1.5: "ip user_agent",
+        1.0: "first_name last_name",
+        0.5: "zip city state country gender date_of_birth",
+    },
+    minimum=("email", "ip user_agent"),
+    max_age=MAX_AGE,
 )
-_MINIMUM = (("em",), ("client_ip_address", "client_user_agent"))
+_MINIMUM = minimum_keys(CONVERSION.minimum, USER_DATA)
 
 
 def _money(amount: float) -> str:
@@ -78,22 +66,12 @@ def _money(amount: float) -> str:
 
 
 def _custom_data(conversion: dict[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    if (amount := value(conversion)) is not None:
-        data["value"] = _money(amount)
-    if (code := currency(conversion)) is not None:
-        data["currency"] = code
-    if (order_id := text(conversion.get("order_id"))) is not None:
-        data["order_id"] = order_id
+    data = commerce.order_details(conversion, money=_money)
     items = contents(conversion)
     if items:
         data["content_ids"] = [item["id"] for item in items]
-        data["contents"] = [
-            {"id": item["id"], "quantity": item.get("quantity", 1)}
-            | ({"item_price": _money(item["price"])} if "price" in item else {})
-            for item in items
-        ]
-        data["num_items"] = sum(item.get("quantity", 1) for item in items)
+        data["contents"] = commerce.product_lines(items, price=_money)
+        data["num_items"] = commerce.item_count(items)
     if limited(conversion):
         data["opt_out_type"] = "LDP"
     return data
@@ -110,8 +88,7 @@ def to_pinterest(payload: dict[str, Any], now: float | None = None) -> dict[str,
     """The conversion event for one payload; TerminalError when Pinterest would refuse it."""
     conversion = payload["conversion"]
     name = event_name(payload, EVENT_NAMES, "Pinterest")
-    when = event_time(conversion)
-    check_age(when, MAX_AGE, "Pinterest", now)
+    when = checked_time(conversion, MAX_AGE, "Pinterest", now)
     event_id = text(payload.get("event_id"))
     if event_id is None:
         raise TerminalError("Pinterest requires an event_id; map event_id in this action")

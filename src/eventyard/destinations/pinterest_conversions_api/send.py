@@ -28,7 +28,7 @@ from eventyard.destinations.pinterest_conversions_api.events import ACTION_SOURC
 from eventyard.destinations.pinterest_conversions_api.settings import PinterestSettings
 from eventyard.errors import DeliveryError, TerminalError
 
-__all__ = ["LIMITS", "post_events", "results_of", "send_conversion"]
+__all__ = ["LIMITS", "results_of", "send_conversion"]
 
 LIMITS = BatchLimits(max_events=1000)
 _INVALID_REQUEST = 4196
@@ -72,10 +72,10 @@ def _error(response: httpx.Response, answer: dict[str, Any]) -> DeliveryError:
     return TerminalError(said, status)
 
 
-async def post_events(
+async def _send(
     client: httpx.AsyncClient, settings: PinterestSettings, events: list[bytes]
-) -> httpx.Response:
-    return await client.post(
+) -> Results:
+    response = await client.post(
         settings.events_url,
         params={"test": "true"} if settings.test_mode else None,
         content=envelope("data", events),
@@ -84,12 +84,6 @@ async def post_events(
             "Authorization": f"Bearer {settings.conversion_token}",
         },
     )
-
-
-async def _send(
-    client: httpx.AsyncClient, settings: PinterestSettings, events: list[bytes]
-) -> Results:
-    response = await post_events(client, settings, events)
     answer = json_object(response)
     ok = 200 <= response.status_code < 300
     if ok or response.status_code == 422:

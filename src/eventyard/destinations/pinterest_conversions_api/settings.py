@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import msgspec
-
-from eventyard.destinations.ads.settings import check_base_url, check_segment, check_version
+from eventyard.destinations.ads.settings import AdSettings, BatchWait, check_segment
 from eventyard.destinations.base import Secret
 
 __all__ = ["API_VERSION", "PINTEREST_HOST", "PinterestSettings"]
@@ -15,7 +11,7 @@ PINTEREST_HOST = "https://api.pinterest.com"
 API_VERSION = "v5"
 
 
-class PinterestSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class PinterestSettings(AdSettings, kw_only=True):
     """Where and as whom to send conversion events."""
 
     ad_account_id: str
@@ -28,15 +24,12 @@ class PinterestSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     """The Pinterest API host (a proxy, or a local fake in tests)."""
     test_mode: bool = False
     """Add ?test=true: Pinterest checks the events and answers as usual, recording nothing."""
-    batch_wait_ms: Annotated[int, msgspec.Meta(ge=0, le=60_000)] = 1000
+    batch_wait_ms: BatchWait = 1000
     """How long a batch may wait to fill (the limit is 5,000 calls a minute per ad account)."""
 
     def __post_init__(self) -> None:
         check_segment("ad_account_id", self.ad_account_id, r"\d{1,32}", "the numeric ad account ID")
-        if not self.conversion_token.strip():
-            raise ValueError("conversion_token must not be empty")
-        check_version("api_version", self.api_version, API_VERSION)
-        self.api_base_url = check_base_url("api_base_url", self.api_base_url)
+        super().__post_init__()
 
     @property
     def events_url(self) -> str:

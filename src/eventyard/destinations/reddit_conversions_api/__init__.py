@@ -15,72 +15,35 @@ business.reddithelp.com "About the Conversions API", event deduplication, event 
 
 from __future__ import annotations
 
-import time
+from msgspec.structs import replace
 
-import httpx
-import msgspec
-import orjson
-
-from eventyard.conversions.canonical import LEAD_EVENTS, REVENUE_EVENTS
-from eventyard.conversions.spec import ConversionSpec
-from eventyard.destinations.base import DestinationDefinition
-from eventyard.destinations.reddit_conversions_api.events import MAX_AGE, build
-from eventyard.destinations.reddit_conversions_api.send_conversion import send, send_conversion
+from eventyard.destinations.ads.definition import ad_destination
+from eventyard.destinations.ads.probe import probe_connection
+from eventyard.destinations.reddit_conversions_api.events import CONVERSION
+from eventyard.destinations.reddit_conversions_api.send_conversion import send_conversion
 from eventyard.destinations.reddit_conversions_api.settings import RedditSettings
 from eventyard.errors import TerminalError
 
 __all__ = ["CONVERSION", "RedditSettings", "definition"]
 
-CONVERSION = ConversionSpec(
-    platform="reddit",
-    default_events=(REVENUE_EVENTS | LEAD_EVENTS) - {"refund"},
-    # Reddit's help center ranks the click ID (rdt_cid) and the pixel's _rdt_uuid cookie as
-    # the keys that tie a conversion to an ad, then email, then IP + user agent and the
-    # site's external id; it publishes no weights, so these follow that order.
-    match_weights={
-        "rdt_cid": 4,
-        "rdt_uuid": 3,
-        "email": 3,
-        "phone": 2,
-        "external_id": 2,
-        "ip": 1,
-        "user_agent": 1,
-    },
-    # Reddit documents no minimum; any one of its match keys lets it attribute an event.
-    minimum=(
-        frozenset({"rdt_cid"}),
-        frozenset({"rdt_uuid"}),
-        frozenset({"email"}),
-        frozenset({"phone"}),
-        frozenset({"external_id"}),
-        frozenset({"ip", "user_agent"}),
-    ),
-    limited_mode=True,
-    max_age=MAX_AGE,
-)
 
-
-async def _test_connection(client: httpx.AsyncClient, settings: RedditSettings) -> None:
-    """A test-mode page visit: v2.0 with test_mode, v3 with the settings' test_id."""
+def _test_mode(settings: RedditSettings) -> RedditSettings:
+    """v2.0 tests with test_mode; v3 with the settings' test_id, without which it records."""
     if settings.api_version == "v3" and settings.test_id is None:
         raise TerminalError(
             "set test_id (Events Manager → Test) to test the connection; v3 records any "
             "event sent without it"
         )
-    testing = msgspec.structs.replace(settings, test_mode=settings.api_version == "v2.0")
-    probe = {"conversion": {"name": "page_view", "timestamp": time.time()}}
-    await send(client, testing, [orjson.dumps(build(testing, probe))])
+    return replace(settings, test_mode=settings.api_version == "v2.0")
 
 
-definition = DestinationDefinition(
-    slug="reddit-conversions-api",
-    name="Reddit Conversions API",
+definition = ad_destination(
+    "reddit-conversions-api",
+    "Reddit Conversions API",
     settings=RedditSettings,
     actions={"send_conversion": send_conversion},
-    ordered=False,
-    consent_category="Advertising",
-    test_connection=_test_connection,
     conversion=CONVERSION,
+    test_connection=probe_connection(send_conversion, _test_mode),
     description="Conversions to Reddit Ads (v3, or v2.0), deduplicated with the Reddit pixel.",
     docs_url="https://ads-api.reddit.com/docs/v3/",
 )

@@ -17,7 +17,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from eventyard.conversions.canonical import CANONICAL_NAMES
 from eventyard.conversions.identity import email_reddit, external_id, hash_once, phone_e164
+from eventyard.destinations.ads import commerce
 from eventyard.destinations.ads.conversion import (
     Origin,
     action_source,
@@ -27,12 +29,13 @@ from eventyard.destinations.ads.conversion import (
     text,
     value,
 )
+from eventyard.destinations.ads.definition import conversion_spec
 from eventyard.destinations.ads.identifiers import InCountry, hashed, ip_address, plain, user_data
-from eventyard.destinations.ads.timing import check_age, event_time, millis
+from eventyard.destinations.ads.timing import checked_time, millis
 from eventyard.destinations.reddit_conversions_api.settings import RedditSettings
 from eventyard.errors import TerminalError
 
-__all__ = ["ACTION_SOURCES", "MAX_AGE", "STANDARD", "build"]
+__all__ = ["ACTION_SOURCES", "CONVERSION", "MAX_AGE", "STANDARD", "build"]
 
 MAX_AGE = 7 * 86400.0
 _MAX_AHEAD = 300.0
@@ -51,6 +54,7 @@ other canonical events go as Custom events named after themselves."""
 _WITH_VALUE = frozenset({"Purchase", "AddToCart", "AddToWishlist", "Lead", "SignUp", "Custom"})
 _WITH_ITEM_COUNT = frozenset({"Purchase", "AddToCart", "AddToWishlist", "Custom"})
 ACTION_SOURCES: Mapping[Origin, str] = {"website": "WEBSITE", "app": "APP", "other": "OTHER"}
+_PRODUCT_KEYS = {"id": "id", "name": "name", "category": "category"}
 
 
 _USER = (
@@ -62,6 +66,18 @@ _USER = (
     plain("uuid", "click_ids.rdt_uuid"),
 )
 _V2_USER_KEYS = frozenset({"email", "external_id", "ip_address", "user_agent", "uuid"})
+
+CONVERSION = conversion_spec(
+    "reddit",
+    CANONICAL_NAMES - {"refund"},
+    # Reddit's help center ranks the click ID (rdt_cid) and the pixel's _rdt_uuid cookie as
+    # the keys that tie a conversion to an ad, then email, then IP + user agent and the
+    # site's external id; it publishes no weights, so these follow that order.
+    weights={4: "rdt_cid", 3: "rdt_uuid email", 2: "phone external_id", 1: "ip user_agent"},
+    # Reddit documents no minimum; any one of its match keys lets it attribute an event.
+    minimum=("rdt_cid", "rdt_uuid", "email", "phone", "external_id", "ip user_agent"),
+    max_age=MAX_AGE,
+)
 
 
 def _v3(tracking_type: str) -> str:
@@ -94,11 +110,9 @@ def _metadata(conversion: Mapping[str, Any], kind: str, v3: bool) -> dict[str, A
         meta.update({"currency": code, ("value" if v3 else "value_decimal"): amount})
     products = contents(conversion)
     if kind in _WITH_ITEM_COUNT and products:
-        meta["item_count"] = sum(p.get("quantity", 1) for p in products)
+        meta["item_count"] = commerce.item_count(products)
     if products:
-        meta["products"] = [
-            {k: p[k] for k in ("id", "name", "category") if k in p} for p in products
-        ]
+        meta["products"] = [commerce.renamed(p, _PRODUCT_KEYS) for p in products]
     return meta
 
 
@@ -126,8 +140,7 @@ def _iso(timestamp: float) -> str:
 def build(settings: RedditSettings, payload: Mapping[str, Any]) -> dict[str, Any]:
     """The Reddit event for one payload; TerminalError when Reddit would refuse it."""
     conversion = payload["conversion"]
-    when = event_time(conversion)
-    check_age(when, MAX_AGE, "Reddit")
+    when = checked_time(conversion, MAX_AGE, "Reddit")
     if when > time.time() + _MAX_AHEAD:
         raise TerminalError("Reddit refuses events over 5 minutes in the future; check the clock")
     v3 = settings.api_version == "v3"

@@ -13,15 +13,21 @@ import httpx
 
 from eventyard.delivery.http import raise_for_status
 from eventyard.destinations.ads.conversion import CONVERSION_PATH, conversion_fields
-from eventyard.destinations.ads.sending import RejectedContent, Results, deliver, envelope, single
-from eventyard.destinations.base import ActionDefinition, BatchLimits, BatchResult
-from eventyard.destinations.common import text, waiting
+from eventyard.destinations.ads.sending import (
+    RejectedContent,
+    Results,
+    batched_action,
+    deliver,
+    envelope,
+)
+from eventyard.destinations.base import BatchLimits, BatchResult
+from eventyard.destinations.common import text
 from eventyard.destinations.reddit_conversions_api.events import build
 from eventyard.destinations.reddit_conversions_api.settings import RedditSettings
 from eventyard.errors import TerminalError
 from eventyard.mapping.fields import FieldSpec
 
-__all__ = ["FIELDS", "MAX_EVENTS", "send", "send_conversion"]
+__all__ = ["FIELDS", "MAX_EVENTS", "send_conversion"]
 
 MAX_EVENTS = 1000
 _LIMITS = BatchLimits(MAX_EVENTS)
@@ -44,7 +50,9 @@ def _body(settings: RedditSettings, events: list[bytes]) -> bytes:
     return b'{"data":' + inner + b"}"
 
 
-async def send(client: httpx.AsyncClient, settings: RedditSettings, events: list[bytes]) -> Results:
+async def _send(
+    client: httpx.AsyncClient, settings: RedditSettings, events: list[bytes]
+) -> Results:
     """One request with these encoded events; raises what Reddit's answer means."""
     response = await client.post(
         settings.events_url,
@@ -77,17 +85,14 @@ async def perform_batch(
     client: httpx.AsyncClient, settings: RedditSettings, payloads: list[dict[str, Any]]
 ) -> BatchResult:
     return await deliver(
-        payloads, partial(build, settings), partial(send, client, settings), _LIMITS
+        payloads, partial(build, settings), partial(_send, client, settings), _LIMITS
     )
 
 
-send_conversion = ActionDefinition(
-    title="Send Conversion",
-    fields=FIELDS,
-    default_subscription='type = "track"',
-    perform=single(perform_batch),
-    perform_batch=perform_batch,
-    batch=waiting(_LIMITS),
-    description="Send a conversion (Purchase, Lead, SignUp, ... or a custom event) with its "
-    "value, products, hashed user data and click ID, deduplicated with the pixel.",
+send_conversion = batched_action(
+    perform_batch,
+    _LIMITS,
+    FIELDS,
+    "Send a conversion (Purchase, Lead, SignUp, ... or a custom event) with its value, "
+    "products, hashed user data and click ID, deduplicated with the pixel.",
 )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-import msgspec
-
-from eventyard.destinations.ads.settings import check_base_url, check_segment
+from eventyard.destinations.ads.settings import AdSettings, BatchWait, check_segment
 from eventyard.destinations.base import Secret
 
 __all__ = ["REDDIT_HOST", "RedditSettings"]
@@ -15,7 +13,7 @@ REDDIT_HOST = "https://ads-api.reddit.com"
 _ID = r"[A-Za-z0-9_]{1,64}"
 
 
-class RedditSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class RedditSettings(AdSettings, kw_only=True):
     """Where and as whom to send conversions: v3 by pixel, v2.0 by ad account."""
 
     conversion_token: Secret
@@ -36,11 +34,9 @@ class RedditSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """v2.0 test mode: Reddit validates the events and records none."""
     partner: str | None = None
     """A partner name Reddit gave you, sent with every request."""
-    batch_wait_ms: Annotated[int, msgspec.Meta(ge=0, le=60_000)] = 1000
+    batch_wait_ms: BatchWait = 1000
 
     def __post_init__(self) -> None:
-        if not self.conversion_token.strip():
-            raise ValueError("conversion_token must not be empty")
         needed, unused = ("pixel_id", "ad_account_id")
         if self.api_version == "v2.0":
             needed, unused = unused, needed
@@ -55,7 +51,7 @@ class RedditSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             raise ValueError("test_id is for v3; v2.0 uses test_mode: true")
         if self.test_id is not None:
             check_segment("test_id", self.test_id, r"[A-Za-z0-9_-]{1,128}", "Reddit's test ID")
-        self.api_base_url = check_base_url("api_base_url", self.api_base_url)
+        super().__post_init__()
 
     @property
     def events_url(self) -> str:

@@ -28,7 +28,7 @@ from eventyard.destinations.snapchat_conversions_api.events import ACTION_SOURCE
 from eventyard.destinations.snapchat_conversions_api.settings import SnapSettings
 from eventyard.errors import DeliveryError, TerminalError
 
-__all__ = ["LIMITS", "post_events", "send_conversion"]
+__all__ = ["LIMITS", "send_conversion"]
 
 LIMITS = BatchLimits(max_events=2000)
 """2,000 events per request (RudderStack, not on a primary page: conversions.md §5)."""
@@ -58,19 +58,13 @@ def _validated(answer: dict[str, Any], count: int) -> Results:
     return results
 
 
-async def post_events(
-    client: httpx.AsyncClient, settings: SnapSettings, events: list[bytes]
-) -> httpx.Response:
-    return await client.post(
+async def _send(client: httpx.AsyncClient, settings: SnapSettings, events: list[bytes]) -> Results:
+    response = await client.post(
         settings.events_url,
         params={"access_token": settings.access_token},
         content=envelope("data", events),
         headers={"Content-Type": "application/json"},
     )
-
-
-async def _send(client: httpx.AsyncClient, settings: SnapSettings, events: list[bytes]) -> Results:
-    response = await post_events(client, settings, events)
     status, answer = response.status_code, json_object(response)
     if 200 <= status < 300:
         if settings.validate_only:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import msgspec
-
-from eventyard.destinations.ads.settings import check_base_url, check_segment, check_version
+from eventyard.destinations.ads.settings import AdSettings, BatchWait, check_segment
 from eventyard.destinations.base import Secret
 
 __all__ = ["API_VERSION", "SNAP_HOST", "SnapSettings"]
@@ -15,7 +11,7 @@ SNAP_HOST = "https://tr.snapchat.com"
 API_VERSION = "v3"
 
 
-class SnapSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class SnapSettings(AdSettings, kw_only=True):
     """Where and as whom to send conversions."""
 
     pixel_id: str
@@ -28,17 +24,14 @@ class SnapSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The Conversions API host (a proxy, or a local fake in tests)."""
     validate_only: bool = False
     """Send to /events/validate: Snap checks the events and records nothing (test mode)."""
-    batch_wait_ms: Annotated[int, msgspec.Meta(ge=0, le=60_000)] = 1000
+    batch_wait_ms: BatchWait = 1000
     """How long a batch may wait to fill."""
 
     def __post_init__(self) -> None:
         check_segment(
             "pixel_id", self.pixel_id, r"[A-Za-z0-9-]{1,64}", "the Snap Pixel ID or Snap App ID"
         )
-        if not self.access_token.strip():
-            raise ValueError("access_token must not be empty")
-        check_version("api_version", self.api_version, API_VERSION)
-        self.api_base_url = check_base_url("api_base_url", self.api_base_url)
+        super().__post_init__()
 
     @property
     def events_url(self) -> str:

@@ -14,37 +14,17 @@ from __future__ import annotations
 from typing import Any
 
 from eventyard.conversions import identity
-from eventyard.destinations.ads.conversion import (
-    contents,
-    currency,
-    event_name,
-    limited,
-    text,
-    value,
-)
+from eventyard.destinations.ads import commerce
+from eventyard.destinations.ads.conversion import contents, event_name, limited, present, text
+from eventyard.destinations.ads.definition import conversion_spec
+from eventyard.destinations.ads.event_names import standard_events
 from eventyard.destinations.ads.identifiers import InCountry, hashed, ip_address, plain, user_data
-from eventyard.destinations.ads.timing import check_age, event_time, seconds
+from eventyard.destinations.ads.timing import checked_time, seconds
 
-__all__ = ["EVENT_NAMES", "MAX_AGE", "USER", "to_tiktok"]
+__all__ = ["CONVERSION", "EVENT_NAMES", "MAX_AGE", "USER", "to_tiktok"]
 
-EVENT_NAMES = {
-    "purchase": "Purchase",
-    "add_to_cart": "AddToCart",
-    "begin_checkout": "InitiateCheckout",
-    "view_item": "ViewContent",
-    "add_payment_info": "AddPaymentInfo",
-    "lead": "Lead",
-    "sign_up": "CompleteRegistration",
-    "subscribe": "Subscribe",
-    "start_trial": "StartTrial",
-    "search": "Search",
-    "add_to_wishlist": "AddToWishlist",
-    "contact": "Contact",
-    "page_view": "PageView",
-}
-"""TikTok's standard events (Sept 2025 list: `Purchase`, no longer `CompletePayment`);
-refunds have none."""
-
+EVENT_NAMES = standard_events("tiktok")
+"""TikTok's standard events (Meta's names); refunds have none."""
 MAX_AGE: float | None = None
 """TikTok documents no maximum event age (conversions.md §9), so none is enforced."""
 
@@ -64,34 +44,39 @@ USER = (
     plain("user_agent", "user_agent"),
 )
 
+# TikTok's event-matching guidance recommends email, phone, external_id, ttclid, ttp and
+# IP + user agent (conversions.md §4 "Match quality"); its scoring is not published. The
+# deterministic keys and the click id weigh 3, the cookie and external_id 2, IP and user
+# agent 1 each, the hashed name and address keys (OSS-only fields) 0.5.
+CONVERSION = conversion_spec(
+    "tiktok",
+    EVENT_NAMES,
+    weights={
+        3.0: "email phone ttclid",
+        2.0: "external_id ttp",
+        1.0: "ip user_agent",
+        0.5: "first_name last_name zip city state country",
+    },
+    minimum=("email", "phone", "external_id", "ttclid", "ttp", "ip user_agent"),
+    max_age=MAX_AGE,
+)
+_CONTENT_KEYS = {
+    "content_id": "id",
+    "content_name": "name",
+    "content_category": "category",
+    "brand": "brand",
+    "quantity": "quantity",
+    "price": "price",
+}
+
 
 def _properties(conversion: dict[str, Any]) -> dict[str, Any]:
-    properties: dict[str, Any] = {}
-    if (amount := value(conversion)) is not None:
-        properties["value"] = amount
-    if (code := currency(conversion)) is not None:
-        properties["currency"] = code
-    if (order_id := text(conversion.get("order_id"))) is not None:
-        properties["order_id"] = order_id
+    properties = commerce.order_details(conversion)
     items = contents(conversion)
     if items:
         properties["content_type"] = "product"
-        properties["contents"] = [
-            {"content_id": item["id"]}
-            | {
-                key: item[field]
-                for key, field in (
-                    ("content_name", "name"),
-                    ("content_category", "category"),
-                    ("brand", "brand"),
-                    ("quantity", "quantity"),
-                    ("price", "price"),
-                )
-                if field in item
-            }
-            for item in items
-        ]
-        properties["num_items"] = sum(item.get("quantity", 1) for item in items)
+        properties["contents"] = [commerce.renamed(item, _CONTENT_KEYS) for item in items]
+        properties["num_items"] = commerce.item_count(items)
     return properties
 
 
@@ -99,24 +84,16 @@ def to_tiktok(payload: dict[str, Any], now: float | None = None) -> dict[str, An
     """The event for one payload; TerminalError when TikTok could not take it."""
     conversion = payload["conversion"]
     name = event_name(payload, EVENT_NAMES, "TikTok")
-    when = event_time(conversion)
-    check_age(when, MAX_AGE, "TikTok", now)
+    when = checked_time(conversion, MAX_AGE, "TikTok", now)
     event: dict[str, Any] = {
         "event": name,
         "event_time": seconds(when),
         "user": user_data(conversion, USER),
         "limited_data_use": limited(conversion),
-    }
-    if (event_id := text(payload.get("event_id"))) is not None:
-        event["event_id"] = event_id
-    page = {
-        key: found
-        for key, found in (
-            ("url", text(payload.get("event_source_url"))),
-            ("referrer", text(conversion.get("referrer"))),
-        )
-        if found is not None
-    }
+    } | present(event_id=text(payload.get("event_id")))
+    page = present(
+        url=text(payload.get("event_source_url")), referrer=text(conversion.get("referrer"))
+    )
     if page:
         event["page"] = page
     if properties := _properties(conversion):

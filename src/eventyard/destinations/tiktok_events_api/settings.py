@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-import msgspec
-
-from eventyard.destinations.ads.settings import check_base_url, check_segment, check_version
+from eventyard.destinations.ads.settings import (
+    AdSettings,
+    BatchWait,
+    check_segment,
+    check_test_event_code,
+)
 from eventyard.destinations.base import Secret
 
 __all__ = ["API_VERSION", "BUSINESS_API_HOST", "TikTokSettings"]
@@ -15,7 +18,7 @@ BUSINESS_API_HOST = "https://business-api.tiktok.com"
 API_VERSION = "v1.3"
 
 
-class TikTokSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class TikTokSettings(AdSettings, kw_only=True):
     """Where and as whom to report events (Events API 2.0)."""
 
     access_token: Secret
@@ -31,27 +34,18 @@ class TikTokSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The Business API host (a proxy, or a local fake in tests)."""
     test_event_code: str | None = None
     """From Events Manager → Test Events: events show up there only. Remove it for production."""
-    batch_wait_ms: Annotated[int, msgspec.Meta(ge=0, le=60_000)] = 1000
+    batch_wait_ms: BatchWait = 1000
     """How long a batch may wait to fill."""
 
     def __post_init__(self) -> None:
-        if not self.access_token.strip():
-            raise ValueError("access_token must not be empty")
         check_segment(
             "event_source_id",
             self.event_source_id,
             r"[A-Za-z0-9_-]{1,64}",
             "the pixel code, app ID or event set ID from Events Manager",
         )
-        check_version("api_version", self.api_version, API_VERSION)
-        self.api_base_url = check_base_url("api_base_url", self.api_base_url)
-        if self.test_event_code is not None:
-            check_segment(
-                "test_event_code",
-                self.test_event_code,
-                r"[A-Za-z0-9_-]{1,64}",
-                "the code shown in Events Manager → Test Events (e.g. TEST12345)",
-            )
+        check_test_event_code(self.test_event_code, "Test Events")
+        super().__post_init__()
 
     @property
     def track_url(self) -> str:

@@ -7,6 +7,9 @@ by id), and only then commit the offsets.
   offsets were not committed, the batch is read again. No loss.
 - kill -9 between the warehouse commit and the offset commit: the batch is read again and
   the insert skips every id that is already there. No duplicates.
+
+With `protocols` (`warehouse.protocols`), a source's tracking plan and its transformations
+marked `warehouse: true` apply before flattening: blocked events are not loaded.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from eventyard.log.base import EventLog, LogRecord
+from eventyard.protocols.compile import Protocols
 from eventyard.storage.archive_table import decode
 from eventyard.storage.warehouse.flatten import Row, flatten
 from eventyard.storage.warehouse.load import LoadStats, load_schema
@@ -43,6 +47,7 @@ class WarehouseLoader:
         interval: float = 30.0,
         batch_size: int = 20_000,
         sources: frozenset[str] | None = None,
+        protocols: Callable[[], Protocols | None] | None = None,
     ) -> None:
         self.log = log
         self.target = target
@@ -51,6 +56,8 @@ class WarehouseLoader:
         self.batch_size = batch_size
         self.sources = sources
         """Only these sources are loaded (the others' records are passed over); None: all."""
+        self.protocols = protocols
+        """The tracking plans and transformations to apply (`warehouse.protocols`), if any."""
         self.last_stats: dict[str, LoadStats] = {}
         self.last_load_at: float | None = None
         """Unix time of the last load that committed (whatever it covered)."""
@@ -92,10 +99,17 @@ class WarehouseLoader:
         """Flatten and load in one transaction (a worker thread)."""
         now = datetime.now(UTC)
         by_schema: dict[str, list[tuple[str, Row]]] = {}
+        protocols = None if self.protocols is None else self.protocols()
         for record in records:
             if self.sources is not None and record.source not in self.sources:
                 continue
             message: dict[str, Any] = decode(record)
+            if protocols is not None:
+                screened = protocols.screen_for_warehouse(record.source, message)
+                if screened is not None:
+                    if screened.event is None:
+                        continue  # blocked by the source's tracking plan
+                    message = screened.event
             rows = flatten(message, now)
             if rows:
                 by_schema.setdefault(snake_case(record.source), []).extend(rows)

@@ -18,10 +18,13 @@
     });
   });
 
-  // [data-tabs]: buttons with role=tab switch between role=tabpanel siblings.
+  // [data-tabs]: buttons with role=tab switch between role=tabpanel siblings. Groups may
+  // nest (the browser snippet's readable/minified switch inside the Website tab): a group
+  // switches its own tabs only.
   function selectTab(tab) {
     var group = tab.closest("[data-tabs]");
     group.querySelectorAll("[role=tab]").forEach(function (other) {
+      if (other.closest("[data-tabs]") !== group) return;
       var chosen = other === tab;
       other.setAttribute("aria-selected", chosen ? "true" : "false");
       other.tabIndex = chosen ? 0 : -1;
