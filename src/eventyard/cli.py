@@ -94,13 +94,15 @@ def _render(data: dict[str, Any]) -> None:
     out.print(sources)
     out.print(f"pipeline lag: {data['pipeline']['lag']} events")
     dests = Table(title="Destinations")
-    for column in ("destination", "delivered", "pending", "retrying", "dead", "oldest pending"):
+    columns = ("destination", "delivered", "observed", "pending", "retrying", "dead")
+    for column in (*columns, "oldest pending"):
         dests.add_column(column, justify="left" if column == "destination" else "right")
     for dest in data["destinations"]:
         age = dest["oldest_pending_age_s"]
         dests.add_row(
             dest["name"],
             str(dest["delivered"]),
+            str(dest.get("observed", 0)),
             str(dest["pending"]),
             str(dest["retrying"]),
             str(dest["dead"]),

@@ -1,4 +1,5 @@
-"""`eventyard users add` and `eventyard tokens create|list|revoke`, on the data dir directly.
+"""`eventyard users add|passwd` and `eventyard tokens create|list|revoke`, on the data dir
+directly.
 
 They work without a running server (and beside one), so that the first owner, or one
 locked out, can always get in.
@@ -21,7 +22,7 @@ from eventyard.cli_config import WorkspaceOption, actor, fail, state_db
 from eventyard.control import accounts
 from eventyard.control.roles import ROLES, check_role
 from eventyard.control.workspaces import DEFAULT_WORKSPACE
-from eventyard.errors import EventyardError
+from eventyard.errors import ConfigError, EventyardError
 
 __all__ = ["tokens_app", "users_app"]
 
@@ -69,6 +70,29 @@ def add_user(
         raise fail(error) from None
     what = "gave" if exists else "created user"
     out.print(f"{what} {login} the role {checked} in workspace {workspace}", highlight=False)
+
+
+@users_app.command("passwd")
+def set_password(
+    email: Annotated[str, typer.Argument(help="The user's login.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from stdin.")
+    ] = False,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+) -> None:
+    """Set a user's password (for one locked out); every session of theirs ends."""
+    try:
+        login = accounts.check_login(email)
+        with state_db(data_dir, create=False) as (conn, _):
+            if not accounts.user_exists(conn, login):
+                raise ConfigError(f"no user {login!r}; add one with `eventyard users add`")
+        # Asked outside the transaction: a running server must not wait for the typing.
+        password = _password(password_stdin)
+        with state_db(data_dir, create=False) as (conn, _):
+            accounts.set_password(conn, login, password, actor())
+    except EventyardError as error:
+        raise fail(error) from None
+    out.print(f"set the password of {login}; their sessions are signed out", highlight=False)
 
 
 @tokens_app.command("create")

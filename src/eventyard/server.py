@@ -165,6 +165,7 @@ async def _serve_locked(
 
             def request_exit() -> None:
                 server.should_exit = True
+                ctx.stopping.set()  # live debugger streams end now, not after their timeout
 
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):

@@ -35,7 +35,7 @@ def _shot_path(name: str) -> Path:
 
 
 async def shoot(page: Page, name: str) -> None:
-    await page.screenshot(path=_shot_path(name), full_page=True)
+    await page.screenshot(path=_shot_path(name), full_page=True, animations="disabled")
 
 
 async def visit(page: Page, url: str, name: str) -> None:
@@ -77,6 +77,12 @@ async def test_screenshots_of_the_main_pages(
     await visit(page, f"{base}/", "03-overview")
     await visit(page, f"{base}/sources", "04-sources")
     await visit(page, f"{base}/sources/website", "05-source-snippets")
+    await page.get_by_role("tab", name="Minified").click()
+    minified = page.locator("#snippet-browser-minified")
+    await expect(minified).to_be_visible()
+    await expect(page.locator("#snippet-browser")).to_be_hidden()
+    assert "\n" not in await minified.inner_text()
+    await shoot(page, "05b-source-snippet-minified")
     await visit(page, f"{base}/catalog", "06-catalog")
     await visit(page, f"{base}/catalog/webhook", "07-destination-setup")
     await visit(page, f"{base}/destinations", "08-destinations")
@@ -94,6 +100,8 @@ async def test_screenshots_of_the_main_pages(
 
     await visit(page, f"{base}/delivery", "13-delivery")
     await visit(page, f"{base}/delivery/orders-hook", "14-delivery-destination")
+    await visit(page, f"{base}/delivery/crm-hook", "14b-delivery-failing")
+    await expect(page.locator("rect.bar.series-dead")).to_have_count(1)
     await visit(page, f"{base}/deadletters", "15-deadletters")
     await expect(page.locator("body")).to_contain_text("invalid api key")
     await page.locator("details.payload summary").first.click()

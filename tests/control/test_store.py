@@ -306,7 +306,7 @@ async def test_unknown_kinds_are_refused(state: StateStore, box: SecretBox, kind
     await refused(
         state,
         lambda c: store.put_object(c, box, kind, "default", {"name": "x"}, "t"),
-        f"unknown kind {kind!r}; kinds: destination, source",  # and those added later
+        f"unknown kind {kind!r}; kinds: destination, source, tracking_plan, transformation",
     )
     await refused(state, lambda c: store.list_objects(c, kind, "default"), "unknown kind")
 

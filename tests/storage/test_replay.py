@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 
+from eventyard.control.config import parse_config
 from eventyard.delivery.state import StateStore, open_state
 from eventyard.log.sqlite import SQLiteLog
 from eventyard.storage.replay import ReplayService
 from eventyard.storage.replay_request import ReplayRefused, parse_request
 from eventyard.storage.replay_state import Replay
-from storage.replay_helpers import DAY, archive, config, day_of_events, queued
+from storage.replay_helpers import CONFIG, DAY, archive, config, day_of_events, queued
 
 
 @pytest.fixture
@@ -179,3 +180,48 @@ def test_bad_requests_are_refused_with_a_code(overrides: dict[str, Any], code: s
     with pytest.raises(ReplayRefused) as caught:
         parse_request(config(), body(**overrides))
     assert caught.value.code == code
+
+
+async def test_a_tracking_plan_blocks_and_reshapes_replayed_events_as_it_did_live(
+    event_log: SQLiteLog, state: StateStore, tmp_path: Path
+) -> None:
+    """The archive keeps events as received; a replay must not let a blocked event out."""
+    events = day_of_events(30)
+    await archive(event_log, tmp_path / "archive", events)
+    planned = (
+        CONFIG
+        + """
+tracking_plans:
+  - name: shop
+    sources: [web]
+    events:
+      "Order Completed": {type: object, properties: {revenue: {type: number}}}
+    settings: {unplanned_events: block, unplanned_properties: omit}
+"""
+    )
+    service = ReplayService(
+        parse_config(planned), state, str(tmp_path / "archive"), on_enqueued=lambda: None
+    )
+    await service.open()
+
+    result = await replay_until_done(service, body())
+
+    orders = [e for e in events if e["event"] == "Order Completed"]
+    assert result["done"] == 30 and result["queued"] == len(orders) < 30
+    sent = [payload["data"] for _, payload in await queued(state, "hook-a")]
+    assert {e["messageId"] for e in sent} == {e["messageId"] for e in orders}
+    assert all(set(e["properties"]) == {"revenue"} for e in sent)  # "seq" was unplanned
+
+    def blocked(conn: Any) -> list[tuple[str, str]]:
+        query = "SELECT message_id, detail FROM trace WHERE step = 'blocked'"
+        return conn.execute(query).fetchall()
+
+    def counted(conn: Any) -> list[tuple[str, int]]:
+        query = "SELECT reason, count FROM trace_counts WHERE step = 'blocked'"
+        return conn.execute(query).fetchall()
+
+    carts = {e["messageId"] for e in events if e["event"] == "Cart Viewed"}
+    rows = await state.run(blocked)
+    assert {mid for mid, _ in rows} == carts
+    assert all("unplanned_event" in detail for _, detail in rows)
+    assert await state.run(counted) == [("unplanned_event", len(carts))]

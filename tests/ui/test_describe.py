@@ -101,6 +101,7 @@ def test_stored_payloads_say_what_event_they_were(payload: bytes, summary: str) 
         b'"text"',
         b'{"data": {"order": {"id": 1}}}',
         b'{"data": {"type": "<script>", "event": "x"}}',
+        b'{"type": ["track"], "data": {"type": {"a": 1}}}',
         b"",
     ],
 )

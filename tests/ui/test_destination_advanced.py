@@ -166,12 +166,14 @@ async def page_of(site: Site, path: str) -> str:
 
 
 async def test_a_post_without_the_section_leaves_its_keys_alone(site: Site) -> None:
-    await site.put("destination", {**HOOK, "filters": [{"drop": True}], "delivery": {"timeout": 3}})
+    kept = {"filters": [{"drop": True}], "delivery": {"timeout": 3}, "mode": "observe"}
+    await site.put("destination", {**HOOK, **kept})
     form = site.form("editor", name="hook", sources="web", **{"settings.url": "https://h/2"})
     async with site.client("editor") as client:
         assert (await client.post("/destinations/hook", data=form)).status_code == 303
     doc = await stored(site)
     assert doc["filters"] == [{"drop": True}] and doc["delivery"] == {"timeout": "3s"}
+    assert doc["mode"] == "observe" and doc["settings"]["url"] == "https://h/2"
 
 
 async def test_custom_conversion_events(site: Site) -> None:

@@ -19,6 +19,7 @@ from eventyard.control.api_admin import admin_endpoints
 from eventyard.control.api_catalog import catalog_endpoints
 from eventyard.control.api_config import config_endpoints
 from eventyard.control.api_conversions import conversion_endpoints
+from eventyard.control.api_protocols import protocol_endpoints
 from eventyard.control.api_destinations import destination_test_endpoints
 from eventyard.control.api_docs import docs_endpoints
 from eventyard.control.api_http import Endpoint, build_routes
@@ -53,6 +54,7 @@ def api_endpoints(ctx: ServerContext) -> list[Endpoint]:
         *catalog_endpoints(),
         *admin_endpoints(ctx),
         *conversion_endpoints(ctx),
+        *protocol_endpoints(ctx),
     ]
     documents = docs_endpoints(lambda: openapi_document(endpoints, __version__))
     endpoints += documents

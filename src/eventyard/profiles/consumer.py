@@ -1,10 +1,14 @@
 """`ProfilesService`: identity resolution as its own log consumer (`profiles`).
 
-Per batch: read up to `batch_size` records from the committed offsets of every partition,
-apply them all in ONE profile-store transaction (`engine.py`), then commit the offsets.
+Per batch: read up to `batch_size` records of every partition from the consumer's offsets,
+and apply them in ONE profile-store transaction (`engine.py`) that also stores the new
+offsets; the offsets are then committed to the log too (for lag reports and retention).
+The store's own offsets are the ones resumed from, so the store may run with
+`synchronous=NORMAL` (no fsync per commit): a transaction lost in a power cut takes its
+offsets with it, and the same records are simply applied again.
 - Crash before the store commits: nothing was written; the batch is read again.
-- Crash between the store commit and the offset commits: the batch is read again and every
-  record is found already applied (its messageId is in `events`): nothing changes twice.
+- Crash after it: the batch is not read again; were it read again (a store copied back from
+  a backup), every record would be found already applied (its messageId is in `events`).
 Beside it, on their own schedules: computed traits whose window moved are refolded, event
 bodies older than `events_retention` are dropped, and the change feed is copied to each SQL
 warehouse (`sync.py`). A failing part is logged and tried again later; it never stops the
@@ -37,6 +41,10 @@ CONSUMER = "profiles"
 log = logging.getLogger(__name__)
 
 
+def _offsets(sql: Sql) -> dict[int, int]:
+    return {int(part): int(position) for part, position in sql.all("SELECT * FROM offsets")}
+
+
 class ProfilesService:
     def __init__(
         self,
@@ -64,6 +72,7 @@ class ProfilesService:
             for target, every in sync_targets(config.warehouses, data_dir)
         ]
         self.engine = Engine(self.settings, feed=bool(self.syncs))
+        self._offsets: dict[int, int] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop`; resumes from the committed offsets."""
@@ -104,19 +113,32 @@ class ProfilesService:
 
     async def process_once(self, now: float | None = None) -> bool:
         """Apply one batch; True if a full batch was read (there may be more)."""
+        if self._offsets is None:
+            self._offsets = await asyncio.to_thread(self.store.read, _offsets)
+        offsets = self._offsets
         batches: list[list[LogRecord]] = []
         share = max(1, self.batch_size // self.log.partitions)  # partitions move in step
         for partition in range(self.log.partitions):
-            after = await self.log.committed(CONSUMER, partition)
-            records = await self.log.read(partition, after, share)
+            records = await self.log.read(partition, offsets.get(partition, 0), share)
             if records:
                 batches.append(records)
         if not batches:
             return False
         records = [record for batch in batches for record in batch]
-        await asyncio.to_thread(self.store.write, lambda sql: self.engine.apply(sql, records, now))
-        for batch in batches:
-            await self.log.commit(CONSUMER, batch[0].partition, batch[-1].offset)
+        done = {batch[0].partition: batch[-1].offset for batch in batches}
+
+        def apply(sql: Sql) -> None:
+            self.engine.apply(sql, records, now)
+            sql.many(
+                "INSERT INTO offsets (part, position) VALUES (?, ?) "
+                "ON CONFLICT (part) DO UPDATE SET position = excluded.position",
+                sorted(done.items()),
+            )
+
+        await asyncio.to_thread(self.store.write, apply)
+        offsets.update(done)
+        for partition, offset in done.items():  # for lag reports and retention
+            await self.log.commit(CONSUMER, partition, offset)
         return any(len(batch) == share for batch in batches)
 
     async def expire_windows_once(self, now: float | None = None) -> bool:

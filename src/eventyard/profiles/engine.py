@@ -30,6 +30,25 @@ from eventyard.profiles.sql import Sql, marks
 __all__ = ["Engine"]
 
 
+class _Batch:
+    """One batch's transaction, its known links, and its event rows not yet written (one
+    insert for many rows is much cheaper than one per row)."""
+
+    def __init__(self, sql: Sql, feed: Feed, links: dict[bytes, gs.Link]) -> None:
+        self.sql = sql
+        self.feed = feed
+        self.links = links
+        self.events: list[tuple[Any, ...]] = []
+
+    def flush(self) -> None:
+        self.sql.many(
+            "INSERT INTO events (message_id, link_id, ts, source, type, event, group_id, "
+            "traits, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.events,
+        )
+        self.events.clear()
+
+
 @dataclass(frozen=True, slots=True)
 class _Item:
     record: LogRecord
@@ -85,9 +104,10 @@ class Engine:
                 if event is not None:
                     todo.append(self._item(record, event))
         todo.sort(key=lambda item: item.seen.key)
-        links = gs.find_links(sql, (item.digest for item in todo if item.ids))
+        batch = _Batch(sql, feed, gs.find_links(sql, (item.digest for item in todo if item.ids)))
         for item in todo:
-            self._one(sql, feed, item, links, now)
+            self._one(batch, item, now)
+        batch.flush()
         if todo:
             sql.run("INSERT INTO arrivals (last_seq, at) SELECT MAX(seq), ? FROM events", (now,))
         return len(todo)
@@ -99,54 +119,45 @@ class Engine:
         ids = self.extractor.extract(event)
         return _Item(record, event, seen, ids, gs.link_hash(ids) if ids else b"")
 
-    def _one(
-        self, sql: Sql, feed: Feed, item: _Item, links: dict[bytes, gs.Link], now: float
-    ) -> None:
-        record, event, seen, kind, at = (
-            item.record,
-            item.event,
-            item.seen,
-            item.seen.type,
-            item.seen.at,
-        )
-        attached = (
-            attach(sql, feed, self.rules, item.ids, item.digest, seen, links) if item.ids else None
-        )
+    def _one(self, batch: _Batch, item: _Item, now: float) -> None:
+        sql, event, seen = batch.sql, item.event, item.seen
+        attached = None
+        if item.ids:
+            attached = attach(sql, batch.feed, self.rules, item.ids, item.digest, seen, batch.links)
         traits = traits_of(event)
         account = group_id(event)
-        user_traits = traits if kind == "identify" else None
-        sql.run(
-            "INSERT INTO events (message_id, link_id, ts, source, type, event, group_id, "
-            "traits, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        user_traits = traits if seen.type == "identify" else None
+        batch.events.append(
             (
-                record.message_id,
+                seen.message_id,
                 None if attached is None else attached.link,
-                at,
-                record.source,
-                kind,
+                seen.at,
+                seen.source,
+                seen.type,
                 seen.event,
                 account,
                 None if user_traits is None else orjson.dumps(user_traits).decode(),
-                record.payload,
-            ),
+                item.record.payload,
+            )
         )
         if attached is not None:
-            self._profile(sql, feed, attached, event, user_traits, seen, now)
+            self._profile(batch, attached, event, user_traits, seen, now)
         if account is not None:
             accounts.apply(sql, account, traits, seen)
 
     def _profile(
         self,
-        sql: Sql,
-        feed: Feed,
+        batch: _Batch,
         attached: Attached,
         event: dict[str, Any],
         traits: dict[str, Any] | None,
         seen: Seen,
         now: float,
     ) -> None:
+        sql, feed = batch.sql, batch.feed
         counted = contributions(sql, self.computed, event, seen, attached.link)
         if attached.replay is not None:
+            batch.flush()  # the replay reads the events' traits
             rebuild.replay(sql, feed, self.rules, self.computed, attached.replay, seen, now)
             return
         if not counted and not traits and attached.outcome is None:

@@ -100,10 +100,10 @@ def _event(sql: Sql, message_id: str, at: float) -> EventInfo:
 
 def explain(sql: Sql, profile: str) -> Explanation | None:
     """None if `profile` is not a live profile (resolve merged ids first)."""
-    row = sql.one("SELECT cluster, created_at, created_by FROM profiles WHERE id = ?", (profile,))
+    row = sql.one("SELECT created_at, created_by FROM profiles WHERE id = ?", (profile,))
     if row is None:
         return None
-    cluster, created_at, created_by = int(row[0]), float(row[1]), str(row[2])
+    created_at, created_by = float(row[0]), str(row[1])
     aliases = [
         str(r[0])
         for r in sql.all(
@@ -127,17 +127,17 @@ def explain(sql: Sql, profile: str) -> Explanation | None:
         Merged(kept, merged, _event(sql, message_id, float(at)), _idents(linked))
         for kept, merged, at, message_id, linked in sql.all(
             "SELECT kept, merged, at, message_id, linked FROM merges "
-            f"WHERE cluster = ? AND kept IN ({marks(len(mine))}) ORDER BY at, message_id, id",
-            (cluster, *mine),
+            f"WHERE kept IN ({marks(len(mine))}) ORDER BY at, message_id, id",
+            mine,
         )
     ]
     blocks = [
         Blocked((kind, value), target, holder, reason, _event(sql, message_id, float(at)))
         for kind, value, target, holder, reason, at, message_id in sql.all(
             "SELECT dropped_type, dropped_value, profile_id, holder, reason, at, message_id "
-            f"FROM blocks WHERE cluster = ? AND (profile_id IN ({marks(len(mine))}) OR "
-            f"holder IN ({marks(len(mine))})) ORDER BY at, message_id, id",
-            (cluster, *mine, *mine),
+            f"FROM blocks WHERE profile_id IN ({marks(len(mine))}) OR "
+            f"holder IN ({marks(len(mine))}) ORDER BY at, message_id, id",
+            (*mine, *mine),
         )
     ]
     created = _event(sql, created_by, created_at)

@@ -18,12 +18,13 @@ from eventyard.profiles.identifiers import Ident
 from eventyard.profiles.sql import Sql, marks
 
 __all__ = [
+    "ClusterInfo",
     "ClusterLink",
     "Link",
     "LinkMeta",
     "add_identifiers",
     "aliases_into",
-    "cluster_key",
+    "cluster_info",
     "cluster_links",
     "cluster_profiles",
     "find_links",
@@ -36,9 +37,10 @@ __all__ = [
     "owners",
     "record_blocks",
     "record_merge",
+    "record_merges",
     "save_members",
     "save_profile",
-    "set_cluster_last",
+    "set_cluster",
     "union_clusters",
 ]
 
@@ -115,55 +117,66 @@ def move_link(sql: Sql, link: int, key: Key, meta: LinkMeta) -> None:
     )
 
 
-def save_profile(sql: Sql, profile: str, cluster: int, state: ProfileState) -> None:
+def save_profile(sql: Sql, profile: str, state: ProfileState) -> None:
     sql.run(
-        "INSERT INTO profiles (id, cluster, created_at, created_by, merges) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (id) DO UPDATE SET cluster = excluded.cluster, merges = excluded.merges",
-        (profile, cluster, *state.created, state.merges),
+        "INSERT INTO profiles (id, created_at, created_by, merges) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET merges = excluded.merges",
+        (profile, *state.created, state.merges),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterInfo:
+    last: Key
+    """The newest link's (time, messageId)."""
+    links: int
 
 
 def owners(
     sql: Sql, ids: Sequence[Ident]
-) -> tuple[dict[Ident, tuple[int, str | None]], dict[int, Key]]:
-    """Known identifiers -> (cluster, profile or None), and their clusters' newest links."""
+) -> tuple[dict[Ident, tuple[int, str | None]], dict[int, ClusterInfo]]:
+    """Known identifiers -> (cluster, profile or None), and what their clusters hold."""
     pairs = " OR ".join("(i.type = ? AND i.value = ?)" for _ in ids)  # a key lookup per pair
     rows = sql.all(
-        "SELECT i.type, i.value, i.cluster, i.profile_id, c.last_ts, c.last_mid "
+        "SELECT i.type, i.value, i.cluster, i.profile_id, c.last_ts, c.last_mid, c.links "
         f"FROM identifiers i JOIN clusters c ON c.id = i.cluster WHERE {pairs}",
         [part for ident in ids for part in ident],
     )
     found = {(row[0], row[1]): (int(row[2]), row[3]) for row in rows}
-    return found, {int(row[2]): (float(row[4]), str(row[5])) for row in rows}
+    clusters = {int(r[2]): ClusterInfo((float(r[4]), str(r[5])), int(r[6])) for r in rows}
+    return found, clusters
 
 
-def cluster_key(sql: Sql, cluster: int) -> Key:
-    row = sql.one("SELECT last_ts, last_mid FROM clusters WHERE id = ?", (cluster,))
-    return float(row[0]), str(row[1])
+def cluster_info(sql: Sql, cluster: int) -> ClusterInfo:
+    row = sql.one("SELECT last_ts, last_mid, links FROM clusters WHERE id = ?", (cluster,))
+    return ClusterInfo((float(row[0]), str(row[1])), int(row[2]))
 
 
 def new_cluster(sql: Sql, key: Key) -> int:
-    row = sql.one("INSERT INTO clusters (last_ts, last_mid) VALUES (?, ?) RETURNING id", key)
+    """A cluster for one new link."""
+    row = sql.one(
+        "INSERT INTO clusters (last_ts, last_mid, links) VALUES (?, ?, 1) RETURNING id", key
+    )
     return int(row[0])
 
 
-def set_cluster_last(sql: Sql, cluster: int, key: Key) -> None:
-    sql.run("UPDATE clusters SET last_ts = ?, last_mid = ? WHERE id = ?", (*key, cluster))
+def set_cluster(sql: Sql, cluster: int, info: ClusterInfo) -> None:
+    sql.run(
+        "UPDATE clusters SET last_ts = ?, last_mid = ?, links = ? WHERE id = ?",
+        (*info.last, info.links, cluster),
+    )
 
 
-_RELABELED = ("identifiers", "links", "profiles", "merges", "blocks")
+_RELABELED = ("identifiers", "links")
 
 
-def union_clusters(sql: Sql, clusters: Sequence[int]) -> int:
-    """Join clusters into the one with the most identifiers; returns its id."""
-    if len(clusters) == 1:
-        return clusters[0]
-    sizes = {
-        c: int(sql.one("SELECT COUNT(*) FROM identifiers WHERE cluster = ?", (c,))[0])
-        for c in clusters
-    }
-    keep = max(clusters, key=lambda c: (sizes[c], -c))
+def union_clusters(sql: Sql, clusters: dict[int, ClusterInfo]) -> int:
+    """Join clusters into the one with the most links (the others' rows are relabeled);
+    returns its id. The caller sets the joined cluster's info."""
+    keep = max(clusters, key=lambda c: (clusters[c].links, -c))
     others = [c for c in clusters if c != keep]
+    if not others:
+        return keep
     where = f"cluster IN ({marks(len(others))})"
     for table in _RELABELED:
         sql.run(f"UPDATE {table} SET cluster = ? WHERE {where}", (keep, *others))
@@ -222,35 +235,38 @@ def save_members(sql: Sql, graph: Graph, cluster: int, ids: Iterable[Ident]) -> 
     )
 
 
-def record_merge(sql: Sql, cluster: int, merge: Merge) -> list[str]:
+def record_merge(sql: Sql, merge: Merge) -> list[str]:
     """Move the merged profile's rows to the kept one; returns every id that pointed at the
     merged profile (it, and the ids merged into it before), which now resolve to the kept."""
     kept, gone = merge.kept, merge.merged
-    earlier = [
-        row[0] for row in sql.all("SELECT old_id FROM aliases WHERE profile_id = ?", (gone,))
-    ]
+    rows = sql.all(
+        "UPDATE aliases SET profile_id = ? WHERE profile_id = ? RETURNING old_id", (kept, gone)
+    )
+    earlier = sorted(str(row[0]) for row in rows)
     sql.run("UPDATE identifiers SET profile_id = ? WHERE profile_id = ?", (kept, gone))
     sql.run("UPDATE links SET profile_id = ? WHERE profile_id = ?", (kept, gone))
-    sql.run("UPDATE aliases SET profile_id = ? WHERE profile_id = ?", (kept, gone))
     sql.run(
         "INSERT INTO aliases (old_id, profile_id) VALUES (?, ?) "
         "ON CONFLICT (old_id) DO UPDATE SET profile_id = excluded.profile_id",
         (gone, kept),
     )
     sql.run("DELETE FROM profiles WHERE id = ?", (gone,))
-    sql.run(
-        "INSERT INTO merges (cluster, kept, merged, at, message_id, linked) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (cluster, kept, gone, *merge.key, orjson.dumps(merge.linked).decode()),
-    )
+    record_merges(sql, [merge])
     return [gone, *earlier]
 
 
-def record_blocks(sql: Sql, cluster: int, blocks: Iterable[Block]) -> None:
+def record_merges(sql: Sql, merges: Iterable[Merge]) -> None:
     sql.many(
-        "INSERT INTO blocks (cluster, profile_id, holder, at, message_id, dropped_type, "
-        "dropped_value, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(cluster, b.profile, b.holder, *b.key, *b.dropped, b.reason) for b in blocks],
+        "INSERT INTO merges (kept, merged, at, message_id, linked) VALUES (?, ?, ?, ?, ?)",
+        [(m.kept, m.merged, *m.key, orjson.dumps(m.linked).decode()) for m in merges],
+    )
+
+
+def record_blocks(sql: Sql, blocks: Iterable[Block]) -> None:
+    sql.many(
+        "INSERT INTO blocks (profile_id, holder, at, message_id, dropped_type, dropped_value, "
+        "reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(b.profile, b.holder, *b.key, *b.dropped, b.reason) for b in blocks],
     )
 
 
@@ -266,7 +282,12 @@ def cluster_links(sql: Sql, cluster: int) -> list[ClusterLink]:
 
 
 def cluster_profiles(sql: Sql, cluster: int) -> list[str]:
-    return [row[0] for row in sql.all("SELECT id FROM profiles WHERE cluster = ?", (cluster,))]
+    """The live profiles of a cluster (every profile holds at least one identifier)."""
+    rows = sql.all(
+        "SELECT DISTINCT profile_id FROM identifiers WHERE cluster = ? AND profile_id IS NOT NULL",
+        (cluster,),
+    )
+    return sorted(str(row[0]) for row in rows)
 
 
 def aliases_into(sql: Sql, profiles: Sequence[str]) -> dict[str, str]:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import orjson
-
 from eventyard.profiles import computed_store
 from eventyard.profiles import graph_store as gs
 from eventyard.profiles import traits as trait_rows
@@ -56,7 +54,8 @@ def replay(
         merges += outcome.merges
         blocks += outcome.blocks
     canonical = _canonical(graph, rules, before, old_profiles, old_aliases)
-    _write_graph(sql, graph, cluster, before, targets, merges, blocks, canonical)
+    old_ids = [*old_profiles, *old_aliases]
+    _write_graph(sql, graph, cluster, before, targets, merges, blocks, canonical, old_ids)
     live = sorted(graph.profiles)
     trait_rows.remove(sql, old_profiles)
     computed_store.remove(sql, old_profiles)
@@ -99,31 +98,31 @@ def _write_graph(
     merges: list[Merge],
     blocks: list[Block],
     canonical: dict[str, str],
+    old_ids: Sequence[str],
 ) -> None:
-    sql.run("DELETE FROM profiles WHERE cluster = ?", (cluster,))
+    _delete(sql, "profiles", "id", old_ids)
     for profile, state in graph.profiles.items():
-        gs.save_profile(sql, profile, cluster, state)
+        gs.save_profile(sql, profile, state)
     gs.save_members(sql, graph, cluster, before)
     sql.many(
         "UPDATE links SET profile_id = ? WHERE id = ?",
         [(graph.canonical(target), link) for link, target in targets.items()],
     )
-    sql.run("DELETE FROM merges WHERE cluster = ?", (cluster,))
-    sql.many(
-        "INSERT INTO merges (cluster, kept, merged, at, message_id, linked) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [(cluster, m.kept, m.merged, *m.key, orjson.dumps(m.linked).decode()) for m in merges],
-    )
-    sql.run("DELETE FROM blocks WHERE cluster = ?", (cluster,))
-    gs.record_blocks(sql, cluster, blocks)
-    touched = sorted({*canonical, *graph.profiles})
-    for start in range(0, len(touched), 500):
-        chunk = touched[start : start + 500]
-        sql.run(f"DELETE FROM aliases WHERE old_id IN ({marks(len(chunk))})", chunk)
+    _delete(sql, "merges", "kept", old_ids)
+    gs.record_merges(sql, merges)
+    _delete(sql, "blocks", "profile_id", old_ids)
+    gs.record_blocks(sql, blocks)
+    _delete(sql, "aliases", "old_id", sorted({*canonical, *graph.profiles}))
     sql.many(
         "INSERT INTO aliases (old_id, profile_id) VALUES (?, ?)",
         [(old, new) for old, new in canonical.items() if old != new],
     )
+
+
+def _delete(sql: Sql, table: str, column: str, values: Sequence[str]) -> None:
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        sql.run(f"DELETE FROM {table} WHERE {column} IN ({marks(len(chunk))})", list(chunk))
 
 
 def _names(sql: Sql, profiles: Sequence[str]) -> dict[str, set[str]]:

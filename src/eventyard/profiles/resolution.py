@@ -52,18 +52,17 @@ def attach(
     link = links.get(digest)
     if link is not None and link.key <= seen.key:
         return Attached(link.id, None)
-    known, lasts = gs.owners(sql, ids)
+    known, clusters = gs.owners(sql, ids)
     if link is not None:
         place = gs.link_place(sql, link.id)[0]
-        if place not in lasts:
-            lasts[place] = gs.cluster_key(sql, place)
+        if place not in clusters:
+            clusters[place] = gs.cluster_info(sql, place)
     new = [ident for ident in ids if ident not in known]
-    clusters = sorted(lasts)
-    newest = max([seen.key, *lasts.values()])
+    newest = max([seen.key, *(info.last for info in clusters.values())])
     if clusters:
         cluster = gs.union_clusters(sql, clusters)
-        if lasts[cluster] != newest:
-            gs.set_cluster_last(sql, cluster, newest)
+        count = sum(info.links for info in clusters.values()) + (link is None)
+        gs.set_cluster(sql, cluster, gs.ClusterInfo(newest, count))
     else:
         cluster = gs.new_cluster(sql, seen.key)
     meta = (seen.type, seen.event, seen.source)
@@ -91,10 +90,10 @@ def _write(sql: Sql, feed: Feed, graph: Graph, cluster: int, outcome: Outcome, s
     if outcome.created:
         feed.id_graph(target, target, seen)
     for merge in outcome.merges:
-        for old in gs.record_merge(sql, cluster, merge):
+        for old in gs.record_merge(sql, merge):
             feed.id_graph(old, target, seen)
     if outcome.created or outcome.merges:
-        gs.save_profile(sql, target, cluster, graph.profiles[target])
+        gs.save_profile(sql, target, graph.profiles[target])
     for ident in outcome.added:
         feed.external_id(target, ident, seen)
-    gs.record_blocks(sql, cluster, outcome.blocks)
+    gs.record_blocks(sql, outcome.blocks)

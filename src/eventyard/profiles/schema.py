@@ -10,11 +10,13 @@
   `seq` of each batch and when it was applied, so that retention drops bodies by a range of
   `seq` without an index on time that every insert would pay for.
 - clusters: raw connected parts of the graph and the newest link in each; a part only
-  ever replays itself.
+  ever replays itself. Identifiers and links carry their cluster; profiles, merges and
+  blocks are found through the profile ids of a cluster's identifiers.
 - profiles, aliases (merged or replaced ids -> the live id), merges, blocks.
 - traits, computed (+ contributions: each event's value for each computed trait).
 - accounts, account_traits: groups, keyed by group_id.
 - feed, sync_cursors: changes waiting for the warehouses (Profiles Sync).
+- offsets: the log position of the consumer, committed with the changes it made.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ SCHEMA_VERSION = 1
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS clusters (
-    id {serial}, last_ts {real} NOT NULL, last_mid TEXT NOT NULL);
+    id {serial}, last_ts {real} NOT NULL, last_mid TEXT NOT NULL, links BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS identifiers (
     type TEXT NOT NULL, value TEXT NOT NULL, cluster BIGINT NOT NULL, profile_id TEXT,
     added_at {real}, added_by TEXT, via_type TEXT, via_value TEXT,
@@ -46,20 +48,20 @@ CREATE INDEX IF NOT EXISTS events_link ON events (link_id, ts);
 CREATE INDEX IF NOT EXISTS events_group ON events (group_id, ts) WHERE group_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS arrivals (last_seq BIGINT PRIMARY KEY, at {real} NOT NULL);
 CREATE TABLE IF NOT EXISTS profiles (
-    id TEXT PRIMARY KEY, cluster BIGINT NOT NULL, created_at {real} NOT NULL,
-    created_by TEXT NOT NULL, merges INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS profiles_cluster ON profiles (cluster);
+    id TEXT PRIMARY KEY, created_at {real} NOT NULL, created_by TEXT NOT NULL,
+    merges INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS aliases (old_id TEXT PRIMARY KEY, profile_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS aliases_profile ON aliases (profile_id);
 CREATE TABLE IF NOT EXISTS merges (
-    id {serial}, cluster BIGINT NOT NULL, kept TEXT NOT NULL, merged TEXT NOT NULL,
-    at {real} NOT NULL, message_id TEXT NOT NULL, linked TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS merges_cluster ON merges (cluster);
+    id {serial}, kept TEXT NOT NULL, merged TEXT NOT NULL, at {real} NOT NULL,
+    message_id TEXT NOT NULL, linked TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS merges_kept ON merges (kept);
 CREATE TABLE IF NOT EXISTS blocks (
-    id {serial}, cluster BIGINT NOT NULL, profile_id TEXT NOT NULL, holder TEXT,
-    at {real} NOT NULL, message_id TEXT NOT NULL, dropped_type TEXT NOT NULL,
-    dropped_value TEXT NOT NULL, reason TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS blocks_cluster ON blocks (cluster);
+    id {serial}, profile_id TEXT NOT NULL, holder TEXT, at {real} NOT NULL,
+    message_id TEXT NOT NULL, dropped_type TEXT NOT NULL, dropped_value TEXT NOT NULL,
+    reason TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS blocks_profile ON blocks (profile_id);
+CREATE INDEX IF NOT EXISTS blocks_holder ON blocks (holder);
 CREATE TABLE IF NOT EXISTS traits (
     profile_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, ts {real} NOT NULL,
     message_id TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (profile_id, key)){without_rowid};
@@ -80,6 +82,7 @@ CREATE TABLE IF NOT EXISTS account_traits (
     message_id TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (group_id, key)){without_rowid};
 CREATE TABLE IF NOT EXISTS feed (id {serial}, kind TEXT NOT NULL, row TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sync_cursors (target TEXT PRIMARY KEY, seq BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS offsets (part INTEGER PRIMARY KEY, position BIGINT NOT NULL);
 """
 
 _SQLITE = {

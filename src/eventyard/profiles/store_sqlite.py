@@ -21,6 +21,9 @@ __all__ = ["SQLiteProfileStore"]
 
 T = TypeVar("T")
 
+MMAP_BYTES = 1 << 34
+"""Map up to 16 GiB of the file: pages come from the OS cache without a read() each."""
+
 
 class SQLiteProfileStore(ProfileStore):
     def __init__(self, path: Path) -> None:
@@ -35,9 +38,12 @@ class SQLiteProfileStore(ProfileStore):
         # and each touched page is written to the WAL whole at commit.
         conn.execute("PRAGMA page_size = 4096")
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
+        # No fsync per commit: the log is the durable copy, and the consumer's offsets are
+        # committed in the same transactions (consumer.py), so a power cut only rewinds both.
+        conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA busy_timeout = 10000")
         conn.execute("PRAGMA cache_size = -131072")  # 128 MiB: hot identifiers stay in memory
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")  # reads without a syscall per page
         # Checkpoint less often: a page dirtied by many batches is copied back once.
         conn.execute("PRAGMA wal_autocheckpoint = 16384")
         conn.execute("BEGIN IMMEDIATE")
@@ -76,6 +82,7 @@ class SQLiteProfileStore(ProfileStore):
         conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             conn.execute("BEGIN")
             return fn(Sql(conn))
         finally:

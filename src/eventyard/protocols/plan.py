@@ -89,7 +89,7 @@ class CompiledPlan:
                 Violation(
                     "event",
                     UNPLANNED_EVENT,
-                    "an event of the plan",
+                    "a planned event",
                     describe_value(name),
                     f"{name!r} is not an event of tracking plan {self.name!r}",
                 )
@@ -119,7 +119,7 @@ class CompiledPlan:
                 Violation(
                     join_path("", steps),
                     UNPLANNED_PROPERTY,
-                    "not sent (the plan does not list it)",
+                    "not in the plan",
                     describe_value(_at(event, steps)),
                     f"{steps[-1]!r} is not planned for this event",
                 )

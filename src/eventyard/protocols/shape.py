@@ -62,7 +62,7 @@ def _walk(shape: Shape, value: Any, steps: Steps, out: list[Steps]) -> None:
         declared = shape.declared
         if declared is None:
             return
-        if shape.open:
+        if shape.open and not value.keys() <= declared:
             out.extend((*steps, key) for key in value if key not in declared)
         for key, child in shape.children.items():
             inner = value.get(key)

@@ -38,6 +38,7 @@ from eventyard.fql import compile_fql
 from eventyard.log.base import LogRecord
 from eventyard.pipeline.enqueue import route_record
 from eventyard.pipeline.plan import compile_plans
+from eventyard.protocols.compile import compile_protocols
 from eventyard.spec.timestamps import format_iso
 from eventyard.storage import replay_state
 from eventyard.storage.archive_read import read_archive
@@ -99,12 +100,15 @@ class ReplayService:
         self.on_enqueued = on_enqueued
         self.retry_after = retry_after
         self._plans = compile_plans(config)
+        self._protocols = compile_protocols(config)
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def reconfigure(self, config: Config) -> None:
-        """Replays route their next chunk with the changed destinations' plans."""
+        """Replays route their next chunk with the changed destinations' plans and the
+        changed tracking plans."""
         self.config = config
         self._plans = compile_plans(config)
+        self._protocols = compile_protocols(config)
 
     async def open(self) -> None:
         await self.state.run(lambda conn: conn.execute(replay_state.SCHEMA))
@@ -216,7 +220,19 @@ class ReplayService:
         now = time.time()
         new_jobs: list[NewJob] = []
         steps: list[Step] = []
-        for partition, offset, message_id, event in part:
+        for partition, offset, message_id, raw_event in part:
+            # The archive keeps events as received: the source's tracking plan (blocking,
+            # omitted properties, transformations) applies again, as it did live.
+            screened = self._protocols.screen(replay.source, raw_event)
+            event = raw_event if screened is None else screened.event
+            if event is None:
+                reason = str(screened.blocked if screened is not None else "")
+                detail = f"blocked by a tracking plan: {reason}"
+                steps += [
+                    Step(message_id, name, None, "blocked", detail, None, now, reason)
+                    for name in replay.destinations
+                ]
+                continue
             event["integrations"] = integrations
             record = LogRecord(
                 partition, offset, replay.source, _user_key(event), message_id,

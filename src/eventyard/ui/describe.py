@@ -86,7 +86,7 @@ def _alias(event: dict[str, Any]) -> str:
 def event_name(event: dict[str, Any]) -> str:
     """The words after the type: the track event, the page or screen name (else its path),
     the identified email (else "user <userId>"), the groupId, alias's "old -> new"."""
-    kind = event.get("type")
+    kind = first_text(event, "type")
     if kind in ("page", "screen"):
         return _page(event)
     if kind == "identify":
@@ -102,7 +102,7 @@ def _segment_event(value: Any) -> dict[str, Any] | None:
     """The Segment event a stored payload holds: itself, or under `data` (the webhook and
     HTTP request destinations wrap the event, or a mapped body, that way)."""
     for candidate in (value, value.get("data") if isinstance(value, dict) else None):
-        if isinstance(candidate, dict) and candidate.get("type") in SEGMENT_TYPES:
+        if isinstance(candidate, dict) and first_text(candidate, "type") in SEGMENT_TYPES:
             return candidate
     return None
 
@@ -129,6 +129,6 @@ def payload_summary(payload: bytes) -> Summary | None:
         return None
     event = _segment_event(value)
     if event is not None:
-        return Summary(str(event["type"]), event_name(event))
+        return Summary(first_text(event, "type"), event_name(event))
     name = first_text(value, *_PLATFORM_NAMES) if isinstance(value, dict) else ""
     return Summary(None, name) if name else None

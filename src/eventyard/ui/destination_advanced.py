@@ -51,8 +51,8 @@ DELIVERY = {
     "concurrency": ("Concurrency", "Requests in flight at once."),
     "timeout": ("Timeout", "How long one request may take."),
     "max_age": ("Give up after", "An event still failing after this long goes to dead letters."),
-    "backoff_initial": ("First retry after", "Each retry then waits twice as long."),
-    "backoff_max": ("Longest retry wait", "Retries never wait longer than this."),
+    "backoff_initial": ("Shortest retry wait", "The longest wait doubles with each attempt."),
+    "backoff_max": ("Longest retry wait", "No retry waits longer than this."),
 }
 """`delivery:` keys: (label, help). Durations are seconds or `500ms`, `30s`, `5m`, `4h`, `7d`."""
 

@@ -39,26 +39,27 @@ def _field_keys(definition: DestinationDefinition, form: Submitted) -> list[str]
 def read_form_doc(
     definition: DestinationDefinition, form: Submitted, saved: Collection[str] = ()
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """The document keys the form sets (None: the default, so the key is left out), and
-    problems found before the store sees them."""
+    """The document keys the form sets (None: the default, so the key is left out; a key the
+    form does not carry is not set), and problems found before the store sees them."""
     settings, setting_errors = parse_settings(settings_form(definition.settings), form, saved)
     errors = {PREFIX + key: message for key, message in setting_errors.items()}
     name = form.get("name").strip()
     sources = list(dict.fromkeys(form.getlist("sources")))
-    mode = form.get("mode", "send")
     if not name:
         errors["name"] = "Give the destination a name."
     if not sources:
         errors["sources"] = "Choose at least one source."
-    if mode not in MODES:
-        errors["mode"] = "Choose send or observe."
     doc: dict[str, Any] = {
         "name": name,
         "type": definition.slug,
         "sources": sources,
         "settings": settings or None,
-        "mode": "observe" if mode == "observe" else None,
     }
+    if "mode" in form:
+        mode = form.get("mode")
+        if mode not in MODES:
+            errors["mode"] = "Choose send or observe."
+        doc["mode"] = "observe" if mode == "observe" else None
     advanced, advanced_errors = parse_advanced(definition, form)
     return {**doc, **advanced}, errors | advanced_errors
 

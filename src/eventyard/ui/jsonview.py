@@ -34,6 +34,7 @@ __all__ = [
     "highlight_json",
     "letter_view",
     "payload_view",
+    "size_text",
 ]
 
 MAX_JSON = 32 * 1024
@@ -69,6 +70,15 @@ def highlight_json(value: Any, limit: int = MAX_JSON) -> Markup:
     return Markup("".join(parts))
 
 
+def size_text(size: int) -> str:
+    """Bytes as people read them: "640 B", "1.1 KB", "2.3 MB"."""
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} KB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
 @dataclass(frozen=True, slots=True)
 class EventRow:
     """One event of the debugger's list."""
@@ -97,11 +107,7 @@ class EventRow:
 
     @property
     def size_text(self) -> str:
-        if self.size < 1000:
-            return f"{self.size} B"
-        if self.size < 1_000_000:
-            return f"{self.size / 1000:.1f} KB"
-        return f"{self.size / 1_000_000:.1f} MB"
+        return size_text(self.size)
 
     @property
     def kind(self) -> str:
@@ -148,10 +154,11 @@ class LetterView:
     letter: DeadLetter
     summary: Summary | None
     """The event it was for (see `describe.payload_summary`); None when it cannot tell."""
-    preview: str
+    size: str
     body: Markup
 
 
 def letter_view(letter: DeadLetter) -> LetterView:
-    preview, body = payload_view(letter.payload)
-    return LetterView(letter, payload_summary(letter.payload), preview, body)
+    _, body = payload_view(letter.payload)
+    summary = payload_summary(letter.payload)
+    return LetterView(letter, summary, size_text(len(letter.payload)), body)

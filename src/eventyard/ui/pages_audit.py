@@ -17,8 +17,8 @@ from starlette.routing import BaseRoute, Route
 
 from eventyard.control import audit
 from eventyard.control.context import ServerContext
-from eventyard.ui.pages_settings import TABS
 from eventyard.ui.session import UiUser, require
+from eventyard.ui.settings_tabs import TABS
 from eventyard.ui.templating import render
 
 __all__ = ["Change", "audit_routes", "diff", "flatten"]

@@ -34,7 +34,7 @@ from eventyard.ui.session import (
 )
 from eventyard.ui.templating import render, render_error
 
-__all__ = ["auth_routes"]
+__all__ = ["SESSION_DAYS", "auth_routes", "set_cookie"]
 
 LOGIN_COOKIE = "eventyard_login"
 SESSION_DAYS = 14
@@ -42,7 +42,8 @@ _MAX_EMAIL = 320
 _MAX_PASSWORD = 1024
 
 
-def _cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    """An HttpOnly, SameSite=Lax cookie (Secure over https), as every UI cookie is."""
     response.set_cookie(
         name,
         value,
@@ -59,7 +60,7 @@ def _login_page(
     token = secrets.token_urlsafe(24)
     context = {"login_token": token, "next": next_path, "email": email, "error": error}
     response = render(request, "login.html", context, status)
-    _cookie(request, response, LOGIN_COOKIE, token, 3600)
+    set_cookie(request, response, LOGIN_COOKIE, token, 3600)
     return response
 
 
@@ -95,7 +96,7 @@ async def login(request: Request, ctx: ServerContext) -> Response:
         message = "Wrong email or password, or the account has no workspace yet."
         return _login_page(request, next_path, email[:_MAX_EMAIL], message, 401)
     response = RedirectResponse(next_path, status_code=303)
-    _cookie(request, response, SESSION_COOKIE, session, SESSION_DAYS * 86400)
+    set_cookie(request, response, SESSION_COOKIE, session, SESSION_DAYS * 86400)
     response.delete_cookie(LOGIN_COOKIE)
     return response
 
@@ -122,7 +123,7 @@ async def switch_workspace(request: Request, ctx: ServerContext, user: UiUser) -
     if workspace not in user.workspaces:
         raise PageError(400, "Unknown workspace", "You are not a member of that workspace.")
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
-    _cookie(request, response, WORKSPACE_COOKIE, workspace, SESSION_DAYS * 86400)
+    set_cookie(request, response, WORKSPACE_COOKIE, workspace, SESSION_DAYS * 86400)
     return response
 
 

@@ -129,7 +129,7 @@ async def save_settings(request: Request, ctx: ServerContext, user: UiUser) -> R
         else:
             return RedirectResponse(f"/destinations/{quote(dest.name)}?done=saved", 303)
     sources = [s.name for s in await objects(ctx, user.workspace, "source")]
-    shown = {**dest.doc, "sources": doc["sources"], "mode": doc["mode"] or "send"}
+    shown = {**dest.doc, "sources": doc["sources"], "mode": doc.get("mode") or "send"}
     form_view = form_context(definition, shown, sources, _action(dest), errors, problem, form)
     return await _settings_page(request, ctx, user, dest, form_view, status)
 

@@ -1,5 +1,6 @@
-"""Settings: API tokens (a new token is shown once) and the workspace's users. Everyone in
-the workspace sees these lists; only owners create, revoke and add.
+"""Settings: API tokens (a new token is shown once) and the workspace's users. As in the API,
+only owners see and manage them; other roles get a note saying so. `settings_routes` also
+gathers the section's other pages (your account, workspaces).
 """
 
 from __future__ import annotations
@@ -13,40 +14,32 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from eventyard.control import accounts
-from eventyard.control.accounts import ROLES, Role, check_role
+from eventyard.control.accounts import ROLES, Role, TokenInfo, check_role
 from eventyard.control.context import ServerContext
 from eventyard.errors import ConfigError
 from eventyard.ui.formdata import read_form
+from eventyard.ui.pages_account import account_routes
+from eventyard.ui.pages_workspaces import workspace_routes
 from eventyard.ui.problems import PageError
 from eventyard.ui.session import UiUser, require
+from eventyard.ui.settings_tabs import TABS
 from eventyard.ui.templating import render
 
-__all__ = ["members", "settings_routes"]
-
-TABS = (
-    ("tokens", "API tokens", "/settings/tokens"),
-    ("users", "Users", "/settings/users"),
-    ("audit", "Audit log", "/settings/audit"),
-)
-
-
-def members(conn: sqlite3.Connection, workspace: str) -> list[tuple[str, Role]]:
-    """The workspace's users and their roles, by email."""
-    rows = conn.execute(
-        "SELECT email, role FROM memberships WHERE workspace = ? ORDER BY email", (workspace,)
-    )
-    return [(email, check_role(role)) for email, role in rows]
+__all__ = ["settings_routes"]
 
 
 @require("viewer")
 async def settings_home(request: Request, ctx: ServerContext, user: UiUser) -> Response:
-    return RedirectResponse("/settings/tokens", status_code=303)
+    landing = "/settings/tokens" if user.can_admin() else "/settings/account"
+    return RedirectResponse(landing, status_code=303)
 
 
 async def _tokens_page(
     request: Request, ctx: ServerContext, user: UiUser, extra: dict[str, Any], status: int = 200
 ) -> Response:
-    tokens = await ctx.state.run(partial(accounts.list_tokens, workspace=user.workspace))
+    tokens: list[TokenInfo] = []
+    if user.can_admin():
+        tokens = await ctx.state.run(partial(accounts.list_tokens, workspace=user.workspace))
     context = {
         "title": "Settings",
         "tabs": TABS,
@@ -104,7 +97,9 @@ async def revoke_token(request: Request, ctx: ServerContext, user: UiUser) -> Re
 async def _users_page(
     request: Request, ctx: ServerContext, user: UiUser, extra: dict[str, Any], status: int = 200
 ) -> Response:
-    people = await ctx.state.run(partial(members, workspace=user.workspace))
+    people: list[tuple[str, Role]] = []
+    if user.can_admin():
+        people = await ctx.state.run(partial(accounts.list_members, workspace=user.workspace))
     context = {
         "title": "Settings",
         "tabs": TABS,
@@ -154,4 +149,6 @@ def settings_routes(ctx: ServerContext) -> list[BaseRoute]:
         Route("/settings/tokens/{id}/revoke", revoke_token(ctx), methods=["POST"]),
         Route("/settings/users", users_page(ctx), methods=["GET"]),
         Route("/settings/users", add_user(ctx), methods=["POST"]),
+        *account_routes(ctx),
+        *workspace_routes(ctx),
     ]

@@ -1,4 +1,5 @@
-"""Sources: the list with write keys, create, rotate a key, delete, and a source's install page."""
+"""Sources: the list with write keys, create, rotate a key, delete, and a source's page: install
+snippets, and the signed Segment webhook (its shared secret set, replaced or removed here)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from starlette.routing import BaseRoute, Route
 
 from eventyard.control import store
 from eventyard.control.context import ServerContext
-from eventyard.control.secrets import SecretBox
+from eventyard.control.secrets import SECRET_MASK, SecretBox
+from eventyard.control.store import StoredObject
 from eventyard.errors import ConfigError
+from eventyard.ingest.segment_webhook import PATH as WEBHOOK_PATH
 from eventyard.ui.config_errors import locate
 from eventyard.ui.formdata import read_form
 from eventyard.ui.lookups import object_or_404, objects
@@ -72,9 +75,14 @@ async def create_source(request: Request, ctx: ServerContext, user: UiUser) -> R
     return RedirectResponse(f"/sources/{quote(name)}?done=created", status_code=303)
 
 
-@require("viewer")
-async def source_page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
-    source = await object_or_404(ctx, user.workspace, "source", request.path_params["name"])
+async def _source_page(
+    request: Request,
+    ctx: ServerContext,
+    user: UiUser,
+    source: StoredObject,
+    webhook_error: str | None = None,
+    status: int = 200,
+) -> Response:
     destinations = [
         d
         for d in await objects(ctx, user.workspace, "destination")
@@ -90,8 +98,55 @@ async def source_page(request: Request, ctx: ServerContext, user: UiUser) -> Res
         "destinations": destinations,
         "snippets": install_snippets(origin, write_key),
         "origin": origin,
+        "webhook": {
+            "url": origin + WEBHOOK_PATH.format(source=quote(source.name, safe="")),
+            "saved": source.doc.get("webhook_secret") is not None,
+            "error": webhook_error,
+        },
     }
-    return render(request, "source.html", context)
+    return render(request, "source.html", context, status)
+
+
+@require("viewer")
+async def source_page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    source = await object_or_404(ctx, user.workspace, "source", request.path_params["name"])
+    return await _source_page(request, ctx, user, source)
+
+
+def _set_webhook_secret(
+    box: SecretBox, user: UiUser, name: str, secret: str | None, conn: sqlite3.Connection
+) -> None:
+    """Replace (or, with None, remove) the source's webhook secret in one transaction."""
+    current = store.get_object(conn, "source", user.workspace, name)
+    if current is None:
+        raise ConfigError(f"sources.{name}: it was deleted meanwhile")
+    doc = {key: value for key, value in current.doc.items() if key != "webhook_secret"}
+    if secret is not None:
+        doc["webhook_secret"] = secret
+    store.put_object(conn, box, "source", user.workspace, doc, user.actor)
+
+
+@require("editor")
+async def set_webhook_secret(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    """Set, replace or (`clear`) remove the shared secret of Segment's signed webhook."""
+    source = await object_or_404(ctx, user.workspace, "source", request.path_params["name"])
+    form = await read_form(request)
+    secret = None if "clear" in form else form.get("webhook_secret")
+    problem = None
+    if secret is not None and not secret.strip():
+        problem = "Type the shared secret, the same one as in Segment's webhook settings."
+    elif secret == SECRET_MASK:
+        problem = "That is how a saved secret is shown; type the secret itself."
+    if problem is not None:
+        return await _source_page(request, ctx, user, source, problem, 400)
+    change = partial(_set_webhook_secret, ctx.plane.box, user, source.name, secret)
+    try:
+        await ctx.plane.change(change)
+    except ConfigError as error:
+        message = locate(error, "sources", source.name)[1]
+        return await _source_page(request, ctx, user, source, message, 400)
+    done = "deleted" if secret is None else "saved"
+    return RedirectResponse(f"/sources/{quote(source.name)}?done={done}#segment-webhook", 303)
 
 
 @require("editor")
@@ -130,5 +185,6 @@ def source_routes(ctx: ServerContext) -> list[BaseRoute]:
         Route("/sources", create_source(ctx), methods=["POST"]),
         Route("/sources/{name}", source_page(ctx), methods=["GET"]),
         Route("/sources/{name}/rotate", rotate_key(ctx), methods=["POST"]),
+        Route("/sources/{name}/webhook-secret", set_webhook_secret(ctx), methods=["POST"]),
         Route("/sources/{name}/delete", delete_source(ctx), methods=["POST"]),
     ]

@@ -76,6 +76,7 @@ NAV = (
     NavItem("Sources", "/sources", "source"),
     NavItem("Destinations", "/destinations", "destination"),
     NavItem("Catalog", "/catalog", "catalog"),
+    NavItem("Protocols", "/protocols", "catalog"),
     NavItem("Debugger", "/debugger", "debugger"),
     NavItem("Delivery", "/delivery", "delivery"),
     NavItem("Dead letters", "/deadletters", "dead"),

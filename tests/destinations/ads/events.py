@@ -4,6 +4,7 @@ the conversion's top-level keys overridable."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -13,9 +14,45 @@ from eventyard.conversions.consent import ConsentState
 from eventyard.conversions.enrich import build_conversion
 from eventyard.testing import make_event
 
-__all__ = ["UA", "conversion_event", "segment_event"]
+__all__ = [
+    "BROWSER",
+    "CUSTOMER_HASHES",
+    "UA",
+    "arrays",
+    "conversion_event",
+    "segment_event",
+    "sha",
+]
 
 UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36"
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+CUSTOMER_HASHES = {
+    "em": sha("john_smith@gmail.com"),
+    "ph": sha("16505551212"),
+    "fn": sha("john"),
+    "ln": sha("smith"),
+    "ge": sha("m"),
+    "db": sha("19900517"),
+    "ct": sha("menlopark"),
+    "st": sha("ca"),
+    "zp": sha("94025"),
+    "country": sha("us"),
+    "external_id": sha("user1234"),
+}
+"""`segment_event`'s user as Meta's customer information parameters (Snap and Pinterest take
+the same): each value normalized by hand to the documented literal, then hashed."""
+BROWSER = {"client_ip_address": "203.0.113.7", "client_user_agent": UA}
+"""`segment_event`'s IP and user agent under those parameters' names, never hashed."""
+
+
+def arrays(values: dict[str, str], *keys: str) -> dict[str, list[str]]:
+    """`values` (only `keys`, if given) each as a one-item array."""
+    return {key: [value] for key, value in values.items() if not keys or key in keys}
 
 
 def segment_event(

@@ -13,6 +13,7 @@ from eventyard.destinations.ads.conversion import (
     currency,
     event_name,
     origin,
+    present,
     require_one_of,
     text,
     value,
@@ -102,3 +103,7 @@ def test_require_one_of() -> None:
     require_one_of({"ip": "1", "ua": "2"}, minimum, "Snap")
     with pytest.raises(TerminalError, match="Snap needs at least em or ip \\+ ua"):
         require_one_of({"ip": "1"}, minimum, "Snap")
+
+
+def test_present_leaves_out_unknown_values() -> None:
+    assert present(a=1, b=None, c="", d=0) == {"a": 1, "c": "", "d": 0}

@@ -12,9 +12,12 @@ from eventyard.destinations.ads.identifiers import (
     InCountry,
     hashed,
     ip_address,
+    minimum_keys,
     plain,
+    required_user_data,
     user_data,
 )
+from eventyard.errors import TerminalError
 
 
 def sha(text: str) -> str:
@@ -86,3 +89,21 @@ def test_ip_addresses_are_canonical_or_dropped() -> None:
     assert ip_address(" 203.0.113.7 ") == "203.0.113.7"
     assert ip_address("::FFFF:203.0.113.7") == "::ffff:cb00:7107"
     assert ip_address("203.0.113.7, 10.0.0.1") is None
+
+
+def test_the_minimum_in_the_platforms_keys() -> None:
+    minimum = (frozenset({"email"}), frozenset({"user_agent", "ip"}), frozenset({"fbc"}))
+    keys = minimum_keys(minimum, (*TABLE, plain("ua", "user_agent")))
+    assert keys == (("em",), ("ip", "ua"), ("fbc",))
+    with pytest.raises(ValueError, match=r"user\.phone"):
+        minimum_keys((frozenset({"phone"}), frozenset({"email"})), TABLE[:1])
+
+
+def test_required_user_data_needs_one_minimum_set() -> None:
+    conversion = {"user": {"email": "ada@example.com"}, "ip": "203.0.113.7"}
+    assert required_user_data(conversion, TABLE, (("em",),), "X") == {
+        "em": [sha("ada@example.com")],
+        "ip": "203.0.113.7",
+    }
+    with pytest.raises(TerminalError, match="X needs at least fbc or ph"):
+        required_user_data(conversion, TABLE, (("fbc",), ("ph",)), "X")

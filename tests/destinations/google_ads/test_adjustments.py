@@ -3,27 +3,21 @@ RESTATEMENT of the purchase, enhancements of tag conversions, and their errors."
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any
 
 import orjson
 import pytest
 
-from destinations.ads.events import conversion_event
+from destinations.ads.events import conversion_event, sha
+from destinations.harness import Harness
 from eventyard.destinations.google_ads.rows import google_time
 from eventyard.errors import TerminalError, TransientError
 from eventyard.testing import NotSent
 from fakes.google_ads import GoogleAdsFake
 
-from .conftest import Harness
-
 ACTION = "upload_conversion_adjustment"
 PURCHASE_ACTION = "customers/1234567890/conversionActions/111"
-
-
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def refund(**overrides: Any) -> dict[str, Any]:

@@ -3,28 +3,22 @@ hashing, consent, per-row partial failures, whole-request errors and batching.""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any
 
 import orjson
 import pytest
 
-from destinations.ads.events import conversion_event
+from destinations.ads.events import conversion_event, sha
+from destinations.harness import Harness
 from eventyard.destinations.google_ads.rows import google_time
 from eventyard.errors import TerminalError, TransientError
 from eventyard.testing import NotSent
 from fakes.google_ads import GoogleAdsFake, ads_error
 from fakes.webhook_receiver import Answer
 
-from .conftest import Harness
-
 ACTION = "upload_click_conversion"
 GCLID = "Cj0KCQiA-test-gclid"
-
-
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def clicked(**overrides: Any) -> dict[str, Any]:

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 import pytest
 
+from destinations.ads import checks
 from destinations.ads.events import conversion_event
+from destinations.harness import Harness
 from eventyard.control.config import decode_settings
 from eventyard.conversions.canonical import LEAD_EVENTS, REVENUE_EVENTS
-from eventyard.destinations.base import secret_fields
 from eventyard.destinations.google_ads import definition
 from eventyard.errors import TerminalError
 from eventyard.pipeline.actions import compile_action
 from eventyard.testing import make_event
 from fakes.google_ads import GoogleAdsFake
-
-from .conftest import Harness
 
 BASE = {
     "customer_id": "1234567890",
@@ -28,17 +26,13 @@ BASE = {
 
 
 def test_declared() -> None:
-    assert definition.slug == "google-ads"
+    spec = checks.declared(
+        definition,
+        "google-ads",
+        "google_ads",
+        {"developer_token", "access_token", "client_secret", "refresh_token"},
+    )
     assert set(definition.actions) == {"upload_click_conversion", "upload_conversion_adjustment"}
-    assert definition.ordered is False and definition.consent_category == "Advertising"
-    assert secret_fields(definition.settings) == {
-        "developer_token",
-        "access_token",
-        "client_secret",
-        "refresh_token",
-    }
-    spec = definition.conversion
-    assert spec is not None and spec.platform == "google_ads"
     assert spec.default_events == REVENUE_EVENTS | LEAD_EVENTS
     assert spec.limited_mode is True and spec.max_age == 90 * 86400
     assert frozenset({"gclid"}) in spec.minimum and frozenset({"email"}) in spec.minimum
@@ -94,9 +88,7 @@ def test_customer_ids_lose_their_dashes() -> None:
     ],
 )
 def test_invalid_settings_are_rejected(raw: dict[str, Any], message: str) -> None:
-    raw = {k: v for k, v in raw.items() if v is not None}
-    with pytest.raises(msgspec.ValidationError, match=message):
-        decode_settings(definition, raw)
+    checks.refused_settings(definition, {k: v for k, v in raw.items() if v is not None}, message)
 
 
 async def test_connection_looks_up_the_conversion_actions(

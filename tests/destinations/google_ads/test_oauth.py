@@ -7,11 +7,10 @@ from urllib.parse import parse_qs
 import pytest
 
 from destinations.ads.events import conversion_event
+from destinations.harness import Harness
 from eventyard.errors import TerminalError, TransientError
 from fakes.google_ads import GoogleAdsFake
 from fakes.webhook_receiver import Answer
-
-from .conftest import Harness
 
 ACTION = "upload_click_conversion"
 

@@ -2,24 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from destinations.harness import Harness, settings_harness
+from destinations.ads.platforms import ga4_settings, local_api
 from eventyard.destinations.google_analytics_4 import definition
-from fakes.common import fake_fixture
 from fakes.google_analytics_4 import Ga4Fake
 
-fake = fake_fixture("fake", Ga4Fake)
-
-
-@pytest.fixture
-def harness(fake: Ga4Fake) -> Harness:
-    """`harness(**settings)`: the fake's web stream, secret and host, overridable."""
-    return settings_harness(
-        definition,
-        {
-            "measurement_id": fake.measurement_id,
-            "api_secret": fake.api_secret,
-            "api_base_url": fake.url,
-        },
-    )
+fake, harness = local_api(definition, Ga4Fake, ga4_settings)

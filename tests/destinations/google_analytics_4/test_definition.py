@@ -4,30 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 import pytest
 
+from destinations.ads import checks
+from destinations.harness import Harness
 from eventyard.control.config import decode_settings
 from eventyard.conversions.canonical import LEAD_EVENTS, REVENUE_EVENTS
-from eventyard.destinations.base import secret_fields
 from eventyard.destinations.google_analytics_4 import definition
 from eventyard.errors import TerminalError, TransientError
 from fakes.google_analytics_4 import Ga4Fake
 from fakes.webhook_receiver import Answer
 
-from .conftest import Harness
-
 WEB = {"measurement_id": "G-ABC1234", "api_secret": "s"}
 
 
 def test_declared() -> None:
-    assert definition.slug == "google-analytics-4"
+    spec = checks.declared(
+        definition, "google-analytics-4", "google_analytics_4", {"api_secret"}, consent="Analytics"
+    )
     assert set(definition.actions) == {"send_event"}
-    assert definition.ordered is False
-    assert definition.consent_category == "Analytics"
-    assert secret_fields(definition.settings) == {"api_secret"}
-    spec = definition.conversion
-    assert spec is not None and spec.platform == "google_analytics_4"
     assert spec.default_events == REVENUE_EVENTS | LEAD_EVENTS
     assert spec.limited_mode is True and spec.max_age == 72 * 3600
     assert spec.minimum == ()
@@ -60,8 +55,7 @@ def test_batches_hold_25_events() -> None:
     ],
 )
 def test_invalid_settings_are_rejected(raw: dict[str, Any], message: str) -> None:
-    with pytest.raises(msgspec.ValidationError, match=message):
-        decode_settings(definition, raw)
+    checks.refused_settings(definition, raw, message)
 
 
 def test_region1_host_and_debug_path() -> None:

@@ -3,14 +3,14 @@ consent signals, grouping and splitting, GA4's limits checked before sending, an
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any
 
 import orjson
 import pytest
 
-from destinations.ads.events import conversion_event
+from destinations.ads.events import conversion_event, sha
+from destinations.harness import Harness
 from eventyard.destinations.google_analytics_4 import definition
 from eventyard.errors import TerminalError, TransientError
 from eventyard.pipeline.actions import compile_action
@@ -18,12 +18,6 @@ from eventyard.testing import NotSent, make_event
 from fakes.common import json_answer
 from fakes.google_analytics_4 import Ga4Fake
 from fakes.webhook_receiver import Answer
-
-from .conftest import Harness
-
-
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def test_hashing_vectors_follow_googles_rules() -> None:

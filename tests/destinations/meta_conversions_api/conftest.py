@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from destinations.harness import Harness, settings_harness
+from destinations.ads.platforms import local_api, meta_settings
 from eventyard.destinations.meta_conversions_api import definition
-from fakes.common import fake_fixture
 from fakes.meta_conversions_api import MetaFake
 
-fake = fake_fixture("fake", MetaFake)
-
-
-@pytest.fixture
-def harness(fake: MetaFake) -> Harness:
-    """`harness(**settings)`: the fake's pixel, token and host, overridable."""
-    return settings_harness(
-        definition,
-        {"pixel_id": fake.pixel_id, "access_token": fake.token, "api_base_url": fake.url},
-    )
+fake, harness = local_api(definition, MetaFake, meta_settings)

@@ -4,27 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 import pytest
 
+from destinations.ads import checks
+from destinations.harness import Harness
 from eventyard.control.config import decode_settings
-from eventyard.destinations.base import secret_fields
 from eventyard.destinations.meta_conversions_api import definition
 from eventyard.errors import TerminalError
 from eventyard.pipeline.actions import compile_action
 from fakes.meta_conversions_api import MetaFake
 
-from .conftest import Harness
-
 
 def test_declared_as_an_unordered_advertising_destination() -> None:
-    assert definition.slug == "meta-conversions-api"
+    spec = checks.declared(definition, "meta-conversions-api", "meta", {"access_token"})
     assert set(definition.actions) == {"send_conversion"}
-    assert definition.ordered is False
-    assert definition.consent_category == "Advertising"
-    assert secret_fields(definition.settings) == {"access_token"}
-    spec = definition.conversion
-    assert spec is not None and spec.platform == "meta"
     assert spec.default_events == {
         "purchase",
         "subscribe",
@@ -71,8 +64,7 @@ def test_defaults_point_at_the_graph_api() -> None:
     ],
 )
 def test_invalid_settings_are_rejected(raw: dict[str, Any], message: str) -> None:
-    with pytest.raises(msgspec.ValidationError, match=message):
-        decode_settings(definition, raw)
+    checks.refused_settings(definition, raw, message)
 
 
 async def test_connection_reads_the_pixel(fake: MetaFake, harness: Harness) -> None:

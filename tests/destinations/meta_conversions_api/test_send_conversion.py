@@ -3,24 +3,19 @@ whole-request rejections, errors, test events, Limited Data Use and the age wind
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any
 
 import orjson
 import pytest
 
-from destinations.ads.events import conversion_event
+from destinations.ads import checks
+from destinations.ads.events import BROWSER, CUSTOMER_HASHES, arrays, conversion_event, sha
+from destinations.harness import Harness
 from eventyard.errors import TerminalError, TransientError
 from eventyard.testing import NotSent, make_event
 from fakes.meta_conversions_api import MetaFake, graph_error
 from fakes.webhook_receiver import Answer
-
-from .conftest import Harness
-
-
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def test_hashing_vectors_match_metas_documented_examples() -> None:
@@ -34,11 +29,7 @@ def test_hashing_vectors_match_metas_documented_examples() -> None:
 async def test_purchase_becomes_the_documented_server_event(
     fake: MetaFake, harness: Harness
 ) -> None:
-    event = conversion_event()
-    when = int(event["context"]["eventyard"]["conversion"]["timestamp"])
-    await harness().perform("send_conversion", event)
-
-    (request,) = fake.requests
+    request, when = await checks.purchase_request(fake, harness())
     assert request.path == "/v24.0/1234567890/events"
     assert request.headers["authorization"] == "Bearer meta-token"
     assert request.headers["content-type"] == "application/json"
@@ -51,20 +42,9 @@ async def test_purchase_becomes_the_documented_server_event(
                 "event_id": "purchase:1001",
                 "event_source_url": "https://shop.example/thanks",
                 "user_data": {
-                    "em": [sha("john_smith@gmail.com")],
-                    "ph": [sha("16505551212")],
-                    "fn": sha("john"),
-                    "ln": sha("smith"),
-                    "ge": sha("m"),
-                    "db": sha("19900517"),
-                    "ct": sha("menlopark"),
-                    "st": sha("ca"),
-                    "zp": sha("94025"),
-                    "country": sha("us"),
-                    "external_id": [sha("user1234")],
-                    "client_ip_address": "203.0.113.7",
-                    "client_user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) "
-                    "AppleWebKit/537.36",
+                    **CUSTOMER_HASHES,
+                    **arrays(CUSTOMER_HASHES, "em", "ph", "external_id"),
+                    **BROWSER,
                     "fbc": "fb.1.1767225000000.IwAR2F4abc",
                     "fbp": "fb.1.1767000000000.1098115397",
                 },
@@ -159,9 +139,7 @@ async def test_physical_store_events_may_be_62_days_old(fake: MetaFake, harness:
 async def test_events_meta_would_refuse_are_terminal_before_sending(
     fake: MetaFake, harness: Harness, overrides: dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(TerminalError, match=message):
-        await harness().perform("send_conversion", conversion_event(**overrides))
-    assert fake.requests == []
+    await checks.refused_before_sending(fake, harness(), message, **overrides)
 
 
 async def test_app_events_need_no_page(fake: MetaFake, harness: Harness) -> None:
@@ -195,8 +173,7 @@ async def test_a_mapped_event_name_sends_a_custom_event(fake: MetaFake, harness:
 async def test_canonical_names_become_meta_standard_events(
     fake: MetaFake, harness: Harness, name: str, meta: str
 ) -> None:
-    await harness().perform("send_conversion", conversion_event(name=name, event_id=f"{name}:1"))
-    assert fake.events[0]["event_name"] == meta
+    assert await checks.event_named(fake, harness(), name) == meta
 
 
 def test_only_track_events_with_a_conversion_are_sent(harness: Harness) -> None:
@@ -239,10 +216,7 @@ async def test_hostile_values_are_left_out_not_sent_or_raised(
 
 
 async def test_batches_split_at_1000_events(fake: MetaFake, harness: Harness) -> None:
-    events = [conversion_event(event_id=f"purchase:{i}") for i in range(1001)]
-    _, result = await harness().perform_batch("send_conversion", events)
-    assert result is None
-    assert [len(orjson.loads(r.body)["data"]) for r in fake.requests] == [1000, 1]
+    assert await checks.batch_sizes(fake, harness(), 1001) == [1000, 1]
     assert len(fake.events) == 1001
 
 
@@ -285,10 +259,7 @@ async def test_invalid_events_fail_alone_and_the_rest_go(fake: MetaFake, harness
 async def test_graph_errors_are_classified(
     fake: MetaFake, harness: Harness, answer: Answer, kind: type[Exception], message: str
 ) -> None:
-    fake.fail_next(answer)
-    with pytest.raises(kind, match=message) as caught:
-        await harness().perform("send_conversion", conversion_event())
-    assert "meta-token" not in str(caught.value)
+    await checks.refused_answer(fake, harness(), answer, kind, message, "meta-token")
 
 
 async def test_throttling_honours_retry_after(fake: MetaFake, harness: Harness) -> None:
@@ -301,11 +272,7 @@ async def test_throttling_honours_retry_after(fake: MetaFake, harness: Harness) 
 
 
 async def test_a_5xx_once_then_the_retry_is_delivered(fake: MetaFake, harness: Harness) -> None:
-    fake.fail_next(Answer(500, {}, b"oops"))
-    with pytest.raises(TransientError):
-        await harness().perform("send_conversion", conversion_event())
-    await harness().perform("send_conversion", conversion_event())
-    assert len(fake.events) == 1
+    await checks.retried_once(fake, harness(), Answer(500, {}, b"oops"))
 
 
 async def test_a_rejected_token_fails_every_event_of_the_batch(harness: Harness) -> None:

@@ -2,24 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from destinations.harness import Harness, settings_harness
+from destinations.ads.platforms import local_api, pinterest_settings
 from eventyard.destinations.pinterest_conversions_api import definition
-from fakes.common import fake_fixture
 from fakes.pinterest_conversions_api import PinterestFake
 
-fake = fake_fixture("fake", PinterestFake)
-
-
-@pytest.fixture
-def harness(fake: PinterestFake) -> Harness:
-    """`harness(**settings)`: the fake's ad account, token and host, overridable."""
-    return settings_harness(
-        definition,
-        {
-            "ad_account_id": fake.ad_account_id,
-            "conversion_token": fake.token,
-            "api_base_url": fake.url,
-        },
-    )
+fake, harness = local_api(definition, PinterestFake, pinterest_settings)

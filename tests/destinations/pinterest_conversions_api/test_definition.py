@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 import pytest
 
+from destinations.ads import checks
+from destinations.harness import Harness
 from eventyard.control.config import decode_settings
-from eventyard.destinations.base import secret_fields
 from eventyard.destinations.pinterest_conversions_api import definition
 from eventyard.errors import TerminalError
 from eventyard.pipeline.actions import compile_action
 from fakes.pinterest_conversions_api import PinterestFake
-
-from .conftest import Harness
 
 
 def _settings(**extra: Any) -> dict[str, Any]:
@@ -22,11 +20,9 @@ def _settings(**extra: Any) -> dict[str, Any]:
 
 
 def test_declared_as_an_unordered_advertising_destination() -> None:
-    assert definition.slug == "pinterest-conversions-api"
-    assert definition.ordered is False and definition.consent_category == "Advertising"
-    assert secret_fields(definition.settings) == {"conversion_token"}
-    spec = definition.conversion
-    assert spec is not None and spec.platform == "pinterest" and spec.limited_mode is True
+    spec = checks.declared(
+        definition, "pinterest-conversions-api", "pinterest", {"conversion_token"}
+    )
     assert spec.minimum == (frozenset({"email"}), frozenset({"ip", "user_agent"}))
     assert {"purchase", "lead", "sign_up"} <= spec.default_events
     action = definition.actions["send_conversion"]
@@ -55,8 +51,7 @@ def test_defaults_point_at_the_v5_api() -> None:
     ],
 )
 def test_invalid_settings_are_rejected(raw: dict[str, Any], message: str) -> None:
-    with pytest.raises(msgspec.ValidationError, match=message):
-        decode_settings(definition, raw)
+    checks.refused_settings(definition, raw, message)
 
 
 async def test_connection_sends_a_test_event(fake: PinterestFake, harness: Harness) -> None:

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from destinations.harness import Harness, settings_harness
+from destinations.ads.platforms import local_api, reddit_settings
 from eventyard.destinations.reddit_conversions_api import definition
-from fakes.common import fake_fixture
 from fakes.reddit_conversions_api import RedditFake
 
-fake = fake_fixture("fake", RedditFake)
-
-
-@pytest.fixture
-def harness(fake: RedditFake) -> Harness:
-    """`harness(**settings)`: v3 with the fake's pixel, token and host, overridable."""
-    return settings_harness(
-        definition,
-        {"pixel_id": fake.pixel_id, "conversion_token": fake.token, "api_base_url": fake.url},
-    )
+fake, harness = local_api(definition, RedditFake, reddit_settings)
 
 
 @pytest.fixture

@@ -4,29 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 import orjson
 import pytest
 
+from destinations.ads import checks
+from destinations.harness import Harness
 from eventyard.control.config import decode_settings
-from eventyard.destinations.base import secret_fields
 from eventyard.destinations.reddit_conversions_api import definition
 from eventyard.errors import TerminalError
 from eventyard.pipeline.actions import compile_action
 from fakes.reddit_conversions_api import RedditFake
 
-from .conftest import Harness
-
 V3 = {"pixel_id": "a2_abc", "conversion_token": "t"}
 
 
 def test_declared() -> None:
-    assert definition.slug == "reddit-conversions-api"
+    spec = checks.declared(definition, "reddit-conversions-api", "reddit", {"conversion_token"})
     assert set(definition.actions) == {"send_conversion"}
-    assert definition.ordered is False and definition.consent_category == "Advertising"
-    assert secret_fields(definition.settings) == {"conversion_token"}
-    spec = definition.conversion
-    assert spec is not None and spec.platform == "reddit"
     assert "refund" not in spec.default_events and {"purchase", "lead"} <= spec.default_events
     assert spec.limited_mode is True and spec.max_age == 7 * 86400
 
@@ -80,8 +74,7 @@ def test_each_version_has_its_endpoint(raw: dict[str, Any], url: str) -> None:
     ],
 )
 def test_invalid_settings_are_rejected(raw: dict[str, Any], message: str) -> None:
-    with pytest.raises(msgspec.ValidationError, match=message):
-        decode_settings(definition, raw)
+    checks.refused_settings(definition, raw, message)
 
 
 async def test_connection_v3_needs_a_test_id(harness: Harness) -> None:

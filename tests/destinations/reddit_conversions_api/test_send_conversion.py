@@ -3,7 +3,6 @@ test modes, Limited Data Use, the age window, batching and errors."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -11,21 +10,16 @@ from typing import Any
 import orjson
 import pytest
 
-from destinations.ads.events import conversion_event
+from destinations.ads.events import conversion_event, sha
+from destinations.harness import Harness
 from eventyard.errors import ConfigError, TerminalError, TransientError
 from eventyard.testing import NotSent, make_event
 from fakes.reddit_conversions_api import RedditFake, reddit_error
 from fakes.webhook_receiver import Answer
 
-from .conftest import Harness
-
 ACTION = "send_conversion"
 CLICKS = {"rdt_cid": "rdt-click-1", "rdt_uuid": "1767225000000.abc-uuid"}
 AGENT = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36"
-
-
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def clicked(**overrides: Any) -> dict[str, Any]:

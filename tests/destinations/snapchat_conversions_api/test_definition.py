@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 import pytest
 
+from destinations.ads import checks
+from destinations.harness import Harness
 from eventyard.control.config import decode_settings
-from eventyard.destinations.base import secret_fields
 from eventyard.destinations.snapchat_conversions_api import definition
 from eventyard.errors import TerminalError
 from eventyard.pipeline.actions import compile_action
 from fakes.snapchat_conversions_api import SnapFake
-
-from .conftest import Harness
 
 
 def _settings(**extra: Any) -> dict[str, Any]:
@@ -22,11 +20,7 @@ def _settings(**extra: Any) -> dict[str, Any]:
 
 
 def test_declared_as_an_unordered_advertising_destination() -> None:
-    assert definition.slug == "snapchat-conversions-api"
-    assert definition.ordered is False and definition.consent_category == "Advertising"
-    assert secret_fields(definition.settings) == {"access_token"}
-    spec = definition.conversion
-    assert spec is not None and spec.platform == "snap" and spec.limited_mode is True
+    spec = checks.declared(definition, "snapchat-conversions-api", "snap", {"access_token"})
     assert spec.max_age == 37 * 86400
     assert spec.default_events == {"purchase", "subscribe", "sign_up", "start_trial"}
     action = definition.actions["send_conversion"]
@@ -59,8 +53,7 @@ def test_validate_only_picks_the_validate_endpoint(validate: bool, url: str) -> 
     ],
 )
 def test_invalid_settings_are_rejected(raw: dict[str, Any], message: str) -> None:
-    with pytest.raises(msgspec.ValidationError, match=message):
-        decode_settings(definition, raw)
+    checks.refused_settings(definition, raw, message)
 
 
 async def test_connection_validates_a_test_event(fake: SnapFake, harness: Harness) -> None:

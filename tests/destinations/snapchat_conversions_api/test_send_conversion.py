@@ -3,31 +3,22 @@ INVALID answers naming an event, errors, validate mode, Limited Data Use, the 37
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any
 
 import orjson
 import pytest
 
-from destinations.ads.events import conversion_event
+from destinations.ads import checks
+from destinations.ads.events import BROWSER, CUSTOMER_HASHES, arrays, conversion_event, sha
+from destinations.harness import Harness
 from eventyard.errors import TerminalError, TransientError
 from fakes.snapchat_conversions_api import SnapFake, invalid_answer
 from fakes.webhook_receiver import Answer
 
-from .conftest import Harness
-
-
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
 
 async def test_purchase_becomes_the_documented_event(fake: SnapFake, harness: Harness) -> None:
-    event = conversion_event()
-    when = int(event["context"]["eventyard"]["conversion"]["timestamp"])
-    await harness().perform("send_conversion", event)
-
-    (request,) = fake.requests
+    request, when = await checks.purchase_request(fake, harness())
     assert request.path == "/v3/a1b2c3d4-pixel/events?access_token=snap-token"
     assert orjson.loads(request.body) == {
         "data": [
@@ -36,20 +27,8 @@ async def test_purchase_becomes_the_documented_event(fake: SnapFake, harness: Ha
                 "event_time": when,
                 "action_source": "WEB",
                 "user_data": {
-                    "em": [sha("john_smith@gmail.com")],
-                    "ph": [sha("16505551212")],
-                    "fn": [sha("john")],
-                    "ln": [sha("smith")],
-                    "ge": [sha("m")],
-                    "db": [sha("19900517")],
-                    "ct": [sha("menlopark")],
-                    "st": [sha("ca")],
-                    "zp": [sha("94025")],
-                    "country": [sha("us")],
-                    "external_id": [sha("user1234")],
-                    "client_ip_address": "203.0.113.7",
-                    "client_user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) "
-                    "AppleWebKit/537.36",
+                    **arrays(CUSTOMER_HASHES),
+                    **BROWSER,
                     "sc_click_id": "sc-click-1",
                     "sc_cookie1": "scid-cookie-1",
                 },
@@ -120,18 +99,17 @@ async def test_events_older_than_37_days_are_terminal(fake: SnapFake, harness: H
 async def test_snaps_minimum_identifiers_are_checked_before_sending(
     fake: SnapFake, harness: Harness
 ) -> None:
-    bare = conversion_event(user={"first_name": "Ada"}, ip=None)
-    with pytest.raises(TerminalError, match=r"Snap needs at least em or ph or client_ip_address"):
-        await harness().perform("send_conversion", bare)
-    assert fake.requests == []
+    message = r"Snap needs at least em or ph or client_ip_address"
+    await checks.refused_before_sending(
+        fake, harness(), message, user={"first_name": "Ada"}, ip=None
+    )
 
 
 @pytest.mark.parametrize(("name", "snap"), [("add_to_cart", "ADD_CART"), ("sign_up", "SIGN_UP")])
 async def test_canonical_names_become_snap_events(
     fake: SnapFake, harness: Harness, name: str, snap: str
 ) -> None:
-    await harness().perform("send_conversion", conversion_event(name=name, event_id=f"{name}:1"))
-    assert fake.events[0]["event_name"] == snap
+    assert await checks.event_named(fake, harness(), name) == snap
 
 
 async def test_leads_need_a_mapped_custom_event(fake: SnapFake, harness: Harness) -> None:
@@ -188,18 +166,11 @@ async def test_an_invalid_answer_without_an_index_splits_the_batch(
 async def test_answers_are_classified(
     fake: SnapFake, harness: Harness, answer: Answer, kind: type[Exception], message: str
 ) -> None:
-    fake.fail_next(answer)
-    with pytest.raises(kind, match=message) as caught:
-        await harness().perform("send_conversion", conversion_event())
-    assert "snap-token" not in str(caught.value)
+    await checks.refused_answer(fake, harness(), answer, kind, message, "snap-token")
 
 
 async def test_a_5xx_once_then_delivered(fake: SnapFake, harness: Harness) -> None:
-    fake.fail_next(Answer(503, {}, b"unavailable"))
-    with pytest.raises(TransientError):
-        await harness().perform("send_conversion", conversion_event())
-    await harness().perform("send_conversion", conversion_event())
-    assert len(fake.events) == 1
+    await checks.retried_once(fake, harness(), Answer(503, {}, b"unavailable"))
 
 
 async def test_hostile_values_are_dropped(fake: SnapFake, harness: Harness) -> None:

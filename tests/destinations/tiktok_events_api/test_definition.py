@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 import orjson
 import pytest
 
+from destinations.ads import checks
+from destinations.harness import Harness
 from eventyard.control.config import decode_settings
-from eventyard.destinations.base import secret_fields
 from eventyard.destinations.tiktok_events_api import definition
 from eventyard.errors import TerminalError
 from eventyard.pipeline.actions import compile_action
 from fakes.tiktok_events_api import TikTokFake
-
-from .conftest import Harness
 
 
 def _settings(**extra: Any) -> dict[str, Any]:
@@ -23,12 +21,8 @@ def _settings(**extra: Any) -> dict[str, Any]:
 
 
 def test_declared_as_an_unordered_advertising_destination() -> None:
-    assert definition.slug == "tiktok-events-api"
+    spec = checks.declared(definition, "tiktok-events-api", "tiktok", {"access_token"})
     assert set(definition.actions) == {"send_conversion"}
-    assert definition.ordered is False and definition.consent_category == "Advertising"
-    assert secret_fields(definition.settings) == {"access_token"}
-    spec = definition.conversion
-    assert spec is not None and spec.platform == "tiktok" and spec.limited_mode is True
     assert "purchase" in spec.default_events and "refund" not in spec.default_events
     assert spec.max_age is None
     action = definition.actions["send_conversion"]
@@ -58,8 +52,7 @@ def test_defaults_point_at_the_business_api() -> None:
     ],
 )
 def test_invalid_settings_are_rejected(raw: dict[str, Any], message: str) -> None:
-    with pytest.raises(msgspec.ValidationError, match=message):
-        decode_settings(definition, raw)
+    checks.refused_settings(definition, raw, message)
 
 
 async def test_connection_sends_a_test_event(fake: TikTokFake, harness: Harness) -> None:

@@ -3,7 +3,6 @@ batching, partial success, errors, test events, limited data use."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from typing import Any
@@ -11,25 +10,17 @@ from typing import Any
 import orjson
 import pytest
 
-from destinations.ads.events import conversion_event
+from destinations.ads import checks
+from destinations.ads.events import conversion_event, sha
+from destinations.harness import Harness
 from eventyard.errors import TerminalError, TransientError
 from eventyard.testing import NotSent, make_event
 from fakes.tiktok_events_api import TikTokFake, tiktok_answer
 from fakes.webhook_receiver import Answer
 
-from .conftest import Harness
-
-
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
 
 async def test_purchase_becomes_the_documented_event(fake: TikTokFake, harness: Harness) -> None:
-    event = conversion_event()
-    when = int(event["context"]["eventyard"]["conversion"]["timestamp"])
-    await harness().perform("send_conversion", event)
-
-    (request,) = fake.requests
+    request, when = await checks.purchase_request(fake, harness())
     assert request.path == "/open_api/v1.3/event/track/"
     assert request.headers["access-token"] == "tiktok-token"
     assert orjson.loads(request.body) == {
@@ -113,8 +104,7 @@ async def test_test_event_code_and_event_source(fake: TikTokFake, harness: Harne
 async def test_canonical_names_become_standard_events(
     fake: TikTokFake, harness: Harness, name: str, tiktok: str
 ) -> None:
-    await harness().perform("send_conversion", conversion_event(name=name, event_id=f"{name}:1"))
-    assert fake.events[0]["event"] == tiktok
+    assert await checks.event_named(fake, harness(), name, key="event") == tiktok
 
 
 async def test_refunds_need_a_mapped_event_name(fake: TikTokFake, harness: Harness) -> None:
@@ -137,10 +127,7 @@ def test_events_without_a_conversion_are_not_sent(harness: Harness) -> None:
 
 
 async def test_batches_split_at_1000_events(fake: TikTokFake, harness: Harness) -> None:
-    events = [conversion_event(event_id=f"purchase:{i}") for i in range(1001)]
-    _, result = await harness().perform_batch("send_conversion", events)
-    assert result is None
-    assert [len(orjson.loads(r.body)["data"]) for r in fake.requests] == [1000, 1]
+    assert await checks.batch_sizes(fake, harness(), 1001) == [1000, 1]
 
 
 async def test_partial_success_keeps_the_valid_events(
@@ -179,10 +166,7 @@ async def test_a_parameter_error_isolates_the_bad_event(fake: TikTokFake, harnes
 async def test_answers_are_classified(
     fake: TikTokFake, harness: Harness, answer: Answer, kind: type[Exception], message: str
 ) -> None:
-    fake.fail_next(answer)
-    with pytest.raises(kind, match=message) as caught:
-        await harness().perform("send_conversion", conversion_event())
-    assert "tiktok-token" not in str(caught.value)
+    await checks.refused_answer(fake, harness(), answer, kind, message, "tiktok-token")
 
 
 async def test_a_wrong_token_fails_every_event(harness: Harness) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from eventyard.conversions.identity import country as country_code
 from eventyard.conversions.identity import hash_once
 from eventyard.conversions.spec import CLICK_ID_KEYS, USER_KEYS
+from eventyard.destinations.ads.conversion import require_one_of
 
 __all__ = [
     "Identifier",
@@ -25,6 +26,7 @@ __all__ = [
     "ip_address",
     "minimum_keys",
     "plain",
+    "required_user_data",
     "user_data",
 ]
 
@@ -136,6 +138,18 @@ def user_data(
         if values:
             out[identifier.key] = values if identifier.many else values[0]
     return out
+
+
+def required_user_data(
+    conversion: Mapping[str, Any],
+    table: Sequence[Identifier],
+    minimum: Sequence[Sequence[str]],
+    platform: str,
+) -> dict[str, str | list[str]]:
+    """`user_data`, or TerminalError when it holds none of the platform's `minimum` key sets."""
+    found = user_data(conversion, table)
+    require_one_of(found, minimum, platform)
+    return found
 
 
 def _source(key: str) -> str:

@@ -17,24 +17,24 @@ import httpx
 
 from eventyard.destinations.base import ActionDefinition, TestConnection
 
-__all__ = ["PROBE_ID", "probe_connection", "probe_payload"]
+__all__ = ["probe_connection"]
 
-PROBE_ID = "eventyard-connection-test"
+_PROBE_ID = "eventyard-connection-test"
 _PAGE = "https://eventyard.invalid/connection-test"
 
 
-def probe_payload() -> dict[str, Any]:
+def _probe_payload() -> dict[str, Any]:
     """A mapped payload: a page view now, from a documentation address (192.0.2.1)."""
     conversion = {
         "name": "page_view",
-        "event_id": PROBE_ID,
+        "event_id": _PROBE_ID,
         "timestamp": time.time(),
         "action_source": "website",
         "page_url": _PAGE,
         "ip": "192.0.2.1",
         "user_agent": "eventyard connection test",
     }
-    return {"conversion": conversion, "event_id": PROBE_ID, "event_source_url": _PAGE}
+    return {"conversion": conversion, "event_id": _PROBE_ID, "event_source_url": _PAGE}
 
 
 def probe_connection(action: ActionDefinition, test_mode: Callable[[Any], Any]) -> TestConnection:
@@ -42,6 +42,6 @@ def probe_connection(action: ActionDefinition, test_mode: Callable[[Any], Any]) 
     TerminalError, saying what to set, when the settings cannot test without recording)."""
 
     async def test_connection(client: httpx.AsyncClient, settings: Any) -> None:
-        await action.perform(client, test_mode(settings), probe_payload())
+        await action.perform(client, test_mode(settings), _probe_payload())
 
     return test_connection

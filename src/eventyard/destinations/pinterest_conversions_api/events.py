@@ -1,9 +1,10 @@
 """One conversion as a Pinterest conversion event (conversions.md §6: pinterest/api-description
 v5 openapi.yaml ConversionEvents*, developers.pinterest.com/docs/conversions).
 
-- user_data: Meta's customer information parameters, every hashed key an array (em lowercase,
-  ph digits with the country code and no leading zeros, ct without spaces or punctuation, st
-  2 letters, zp, ...), plus click_id (the `epik` parameter or `_epik` cookie), plain.
+- Meta's event and user_data scheme (ads.server_event), every hashed key an array (em
+  lowercase, ph digits with the country code and no leading zeros, ct without spaces or
+  punctuation, st 2 letters, zp, ...), plus click_id (the `epik` parameter or `_epik`
+  cookie), plain.
 - Required: event_name, action_source (web | app_android | app_ios | offline), event_time in
   seconds, event_id, and at least em, hashed_maids or IP + user agent.
 - value and item_price are strings; limited mode is custom_data.opt_out_type "LDP".
@@ -13,21 +14,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventyard.destinations.ads import commerce
 from eventyard.destinations.ads.conversion import (
     action_source,
-    contents,
     event_name,
     limited,
     origin,
-    require_one_of,
     text,
 )
-from eventyard.destinations.ads.customer_information import customer_information
 from eventyard.destinations.ads.definition import conversion_spec
 from eventyard.destinations.ads.event_names import standard_events
-from eventyard.destinations.ads.identifiers import minimum_keys, plain, user_data
-from eventyard.destinations.ads.timing import checked_time, seconds
+from eventyard.destinations.ads.identifiers import minimum_keys, required_user_data
+from eventyard.destinations.ads.server_event import (
+    custom_data,
+    customer_information,
+    server_event,
+)
+from eventyard.destinations.ads.timing import checked_time
 from eventyard.errors import TerminalError
 
 __all__ = ["ACTION_SOURCES", "CONVERSION", "EVENT_NAMES", "MAX_AGE", "USER_DATA", "to_pinterest"]
@@ -38,7 +40,7 @@ ACTION_SOURCES = ("web", "app_android", "app_ios", "offline")
 MAX_AGE: float | None = None
 """Pinterest documents no maximum age (conversions.md §9); events over an hour old are
 reported as offline conversions, which it cannot deduplicate."""
-USER_DATA = (*customer_information(every_key_an_array=True), plain("click_id", "click_ids.epik"))
+USER_DATA = customer_information(all_arrays=True, click_id="click_ids.epik")
 
 # Pinterest's spec recommends em, ph, fn, ln, hashed_maids and click_id "on checkout events
 # at least" and IP, user agent and external_id on all events (conversions.md §6): email,
@@ -66,12 +68,8 @@ def _money(amount: float) -> str:
 
 
 def _custom_data(conversion: dict[str, Any]) -> dict[str, Any]:
-    data = commerce.order_details(conversion, money=_money)
-    items = contents(conversion)
-    if items:
-        data["content_ids"] = [item["id"] for item in items]
-        data["contents"] = commerce.product_lines(items, price=_money)
-        data["num_items"] = commerce.item_count(items)
+    """custom_data with money as strings, opting out of processing in limited mode."""
+    data = custom_data(conversion, value=_money, price=_money)
     if limited(conversion):
         data["opt_out_type"] = "LDP"
     return data
@@ -89,20 +87,8 @@ def to_pinterest(payload: dict[str, Any], now: float | None = None) -> dict[str,
     conversion = payload["conversion"]
     name = event_name(payload, EVENT_NAMES, "Pinterest")
     when = checked_time(conversion, MAX_AGE, "Pinterest", now)
-    event_id = text(payload.get("event_id"))
-    if event_id is None:
+    if text(payload.get("event_id")) is None:
         raise TerminalError("Pinterest requires an event_id; map event_id in this action")
-    user = user_data(conversion, USER_DATA)
-    require_one_of(user, _MINIMUM, "Pinterest")
-    event: dict[str, Any] = {
-        "event_name": name,
-        "action_source": _action_source(payload),
-        "event_time": seconds(when),
-        "event_id": event_id,
-        "user_data": user,
-    }
-    if (url := text(payload.get("event_source_url"))) is not None:
-        event["event_source_url"] = url
-    if custom := _custom_data(conversion):
-        event["custom_data"] = custom
-    return event
+    user = required_user_data(conversion, USER_DATA, _MINIMUM, "Pinterest")
+    source = _action_source(payload)
+    return server_event(payload, name, when, source, user, _custom_data(conversion))

@@ -1,10 +1,10 @@
 """One conversion as a Snapchat Conversions API v3 event (conversions.md §5: developers.snap.com
 Conversions API pages and Snap's business-sdk-v3 OpenAPI document).
 
-- user_data: Meta's customer information parameters, every hashed key an array (em, ph: digits
-  with the country code, leading 00/0 removed, no `+`; fn, ln, ge, db, ct, st, zp, country,
-  external_id), plus sc_click_id (the `ScCid` parameter) and sc_cookie1 (the `_scid` cookie),
-  plain.
+- Meta's event and user_data scheme (ads.server_event), every hashed key an array (em; ph:
+  digits with the country code, leading 00/0 removed, no `+`; fn, ln, ge, db, ct, st, zp,
+  country, external_id), plus sc_click_id (the `ScCid` parameter) and sc_cookie1 (the `_scid`
+  cookie), plain.
 - At least em, ph, a mobile ad id, or IP + user agent. event_time in Unix seconds, at most
   37 days old. contents quantity and item_price are strings in the v3 schema.
 - Limited Data Use: data_processing_options ["LDU"] with country and state, as Meta.
@@ -14,22 +14,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventyard.destinations.ads import commerce
-from eventyard.destinations.ads.conversion import (
-    action_source,
-    contents,
-    event_name,
-    limited,
-    present,
-    require_one_of,
-    text,
-)
-from eventyard.destinations.ads.customer_information import customer_information
+from eventyard.destinations.ads.conversion import action_source, event_name, limited
 from eventyard.destinations.ads.definition import conversion_spec
 from eventyard.destinations.ads.event_names import standard_events
-from eventyard.destinations.ads.identifiers import minimum_keys, plain, user_data
+from eventyard.destinations.ads.identifiers import minimum_keys, required_user_data
 from eventyard.destinations.ads.ldu import ldu_options
-from eventyard.destinations.ads.timing import checked_time, seconds
+from eventyard.destinations.ads.server_event import (
+    custom_data,
+    customer_information,
+    server_event,
+)
+from eventyard.destinations.ads.timing import checked_time
 
 __all__ = [
     "ACTION_SOURCES",
@@ -48,10 +43,8 @@ ACTION_SOURCES = ("WEB", "MOBILE_APP", "OFFLINE")
 INTEGRATION = "eventyard"
 """Partners name themselves in each event's `integration`."""
 MAX_AGE = 37 * 86400
-USER_DATA = (
-    *customer_information(every_key_an_array=True),
-    plain("sc_click_id", "click_ids.sc_click_id"),
-    plain("sc_cookie1", "click_ids.sc_cookie1"),
+USER_DATA = customer_information(
+    all_arrays=True, sc_click_id="click_ids.sc_click_id", sc_cookie1="click_ids.sc_cookie1"
 )
 
 # Snap's best practices ask for email, phone, IP + user agent and the ScCid click id and
@@ -73,36 +66,16 @@ CONVERSION = conversion_spec(
 _MINIMUM = minimum_keys(CONVERSION.minimum, USER_DATA)
 
 
-def _custom_data(conversion: dict[str, Any]) -> dict[str, Any]:
-    data = commerce.order_details(conversion)
-    items = contents(conversion)
-    if items:
-        data["content_ids"] = [item["id"] for item in items]
-        data["num_items"] = commerce.item_count(items)
-        data["contents"] = commerce.product_lines(items, quantity=str, price=str)
-    return data
-
-
 def to_snap(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]:
     """The v3 event for one payload; TerminalError when Snap would refuse it."""
     conversion = payload["conversion"]
     name = event_name(payload, EVENT_NAMES, "Snap")
     when = checked_time(conversion, MAX_AGE, "Snap", now)
-    user = user_data(conversion, USER_DATA)
-    require_one_of(user, _MINIMUM, "Snap")
+    user = required_user_data(conversion, USER_DATA, _MINIMUM, "Snap")
     source = action_source(payload, {"website": "WEB", "app": "MOBILE_APP", "other": "OFFLINE"})
-    event: dict[str, Any] = {
-        "event_name": name,
-        "event_time": seconds(when),
-        "action_source": source,
-        "user_data": user,
-        "integration": INTEGRATION,
-    } | present(
-        event_id=text(payload.get("event_id")),
-        event_source_url=text(payload.get("event_source_url")),
-    )
-    if custom := _custom_data(conversion):
-        event["custom_data"] = custom
+    custom = custom_data(conversion, price=str, quantity=str)
+    event = server_event(payload, name, when, source, user, custom)
+    event["integration"] = INTEGRATION
     if limited(conversion):
         event |= ldu_options(conversion.get("consent"))
     return event
