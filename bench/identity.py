@@ -78,7 +78,7 @@ def _seed(path: Path, profiles: int) -> None:
             for at, by, linked in ((SEEDED_AT, mid, ids), (SEEDED_AT + 1, f"{mid}-t", ids[:2])):
                 text = orjson.dumps(sorted(linked)).decode()
                 links.append((link_hash(linked), i + 1, pid, at, by, text, "identify", None, "web"))
-        con.executemany("INSERT INTO clusters VALUES (?, ?, ?)", clusters)
+        con.executemany("INSERT INTO clusters VALUES (?, ?, ?, 2)", clusters)
         con.executemany("INSERT INTO profiles VALUES (?, ?, ?, ?)", rows)
         con.executemany("INSERT INTO identifiers VALUES (?, ?, ?, ?, ?, ?, ?, ?)", idents)
         con.executemany(

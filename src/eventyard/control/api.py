@@ -19,7 +19,6 @@ from eventyard.control.api_admin import admin_endpoints
 from eventyard.control.api_catalog import catalog_endpoints
 from eventyard.control.api_config import config_endpoints
 from eventyard.control.api_conversions import conversion_endpoints
-from eventyard.control.api_protocols import protocol_endpoints
 from eventyard.control.api_destinations import destination_test_endpoints
 from eventyard.control.api_docs import docs_endpoints
 from eventyard.control.api_http import Endpoint, build_routes
@@ -30,6 +29,7 @@ from eventyard.control.api_ops import (
     replay_json,
     status_report,
 )
+from eventyard.control.api_protocols import protocol_endpoints
 from eventyard.control.openapi import openapi_document
 
 if TYPE_CHECKING:

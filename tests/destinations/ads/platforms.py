@@ -11,7 +11,7 @@ import pytest
 
 from destinations.harness import Harness, settings_harness
 from eventyard.destinations.base import DestinationDefinition
-from fakes.common import fake_fixture
+from fakes.common import FakeApi, fake_fixture
 from fakes.google_ads import GoogleAdsFake
 from fakes.google_analytics_4 import Ga4Fake
 from fakes.meta_conversions_api import MetaFake
@@ -34,42 +34,35 @@ __all__ = [
 F = TypeVar("F", bound=AbstractAsyncContextManager[Any])
 
 
+def _at(fake: FakeApi, **ids: str) -> dict[str, Any]:
+    """The destination's ids and credentials, and the fake's URL as its API host."""
+    return {**ids, "api_base_url": fake.url}
+
+
 def meta_settings(fake: MetaFake) -> dict[str, Any]:
-    return {"pixel_id": fake.pixel_id, "access_token": fake.token, "api_base_url": fake.url}
+    return _at(fake, pixel_id=fake.pixel_id, access_token=fake.token)
 
 
 def tiktok_settings(fake: TikTokFake) -> dict[str, Any]:
-    return {
-        "access_token": fake.token,
-        "event_source_id": fake.pixel_code,
-        "api_base_url": fake.url,
-    }
+    return _at(fake, access_token=fake.token, event_source_id=fake.pixel_code)
 
 
 def snap_settings(fake: SnapFake) -> dict[str, Any]:
-    return {"pixel_id": fake.pixel_id, "access_token": fake.token, "api_base_url": fake.url}
+    return _at(fake, pixel_id=fake.pixel_id, access_token=fake.token)
 
 
 def pinterest_settings(fake: PinterestFake) -> dict[str, Any]:
-    return {
-        "ad_account_id": fake.ad_account_id,
-        "conversion_token": fake.token,
-        "api_base_url": fake.url,
-    }
+    return _at(fake, ad_account_id=fake.ad_account_id, conversion_token=fake.token)
 
 
 def reddit_settings(fake: RedditFake) -> dict[str, Any]:
     """v3, by pixel."""
-    return {"pixel_id": fake.pixel_id, "conversion_token": fake.token, "api_base_url": fake.url}
+    return _at(fake, pixel_id=fake.pixel_id, conversion_token=fake.token)
 
 
 def ga4_settings(fake: Ga4Fake) -> dict[str, Any]:
     """A web stream."""
-    return {
-        "measurement_id": fake.measurement_id,
-        "api_secret": fake.api_secret,
-        "api_base_url": fake.url,
-    }
+    return _at(fake, measurement_id=fake.measurement_id, api_secret=fake.api_secret)
 
 
 def google_ads_settings(fake: GoogleAdsFake) -> dict[str, Any]:
