@@ -92,3 +92,20 @@ async def test_job_claimed_by_a_crashed_process_is_sent_after_restart(
     async with running(service):
         (request,) = await receiver.wait_for(1)
     assert request.body == event(1)
+
+
+async def test_a_job_cut_short_by_a_crash_keeps_its_place_in_the_queue(state: StateStore) -> None:
+    """Even for an unordered destination: one slot sends in queue order after a restart, so
+    the job that was in flight is not sent after the ones queued behind it."""
+    await enqueue(state, "h", [event(1)])
+    now = time.time()
+    (first,) = await state.run(
+        lambda conn: jobs.claim(conn, "h", ordered=False, limit=1, now=now, lease=3600)
+    )
+    await enqueue(state, "h", [event(2), event(3)])
+    await state.run(lambda conn: jobs.release_leases(conn, "h", time.time() + 5))
+    claimed = await state.run(
+        lambda conn: jobs.claim(conn, "h", ordered=False, limit=3, now=time.time(), lease=60)
+    )
+    assert [job.message_id for job in claimed] == ["m1", "m2", "m3"]
+    assert claimed[0].id == first.id

@@ -244,9 +244,11 @@ def _note_error(conn: sqlite3.Connection, destination: str, error: str, at: floa
 
 
 def release_leases(conn: sqlite3.Connection, destination: str, now: float) -> int:
-    """Make leased jobs due again (at start-up and shutdown: their sends never finished)."""
+    """Make leased jobs due again (at start-up and shutdown: their sends never finished),
+    in their place in the queue: due since they were queued, so that a job cut short by a
+    crash is not sent after the ones queued behind it."""
     cursor = conn.execute(
-        "UPDATE jobs SET leased = 0, next_attempt_at = min(next_attempt_at, ?)"
+        "UPDATE jobs SET leased = 0, next_attempt_at = min(created_at, ?)"
         " WHERE destination = ? AND leased = 1",
         (now, destination),
     )

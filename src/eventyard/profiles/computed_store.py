@@ -92,13 +92,8 @@ def recompute(sql: Sql, traits: Sequence[ComputedTrait], profile: str, now: floa
             "ON c.link_id = l.id AND c.trait = ? WHERE l.profile_id = ?",
             (trait.key, profile),
         )
-        if not rows:
-            if stored is not None:
-                sql.run(
-                    "DELETE FROM computed WHERE profile_id = ? AND key = ?", (profile, trait.key)
-                )
-                changed[trait.key] = None
-            continue
+        if not rows and stored is None:
+            continue  # never had a value: a trait appears with its first event
         items = ((float(t), m, None if v is None else orjson.loads(v)) for t, m, v in rows)
         after = _save(sql, profile, trait, trait.fold(items, now), now)
         if after != before:
