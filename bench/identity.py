@@ -2,6 +2,7 @@
 event pipeline without it, in the same run.
 
     .venv/bin/python bench/identity.py [--profiles 1000000] [--events 50000] [--seed 7]
+                                       [--mix typical|churn]
 
 The same events (seeded) are appended to one SQLite event log, then consumed by:
 (a) the pipeline without identity resolution: `Router.process` per partition batch, with
@@ -11,10 +12,14 @@ The same events (seeded) are appended to one SQLite event log, then consumed by:
     profile store seeded with `--profiles` profiles (user_id, anonymous_id and email each);
 (c) both at once in ONE process, each on fresh state, as `serve` would run them if the
     profiles consumer shared the server's process and event loop.
-The events: 60% known users again (their identifier set is known), 15% new anonymous
-visitors, 10% returning new visitors, 10% identify calls that log a new device into a known
-user (merging the visitor's profile into it), 5% identify calls with traits; 2% of all
-carry a timestamp older than their user's part of the graph (a replay of that part).
+The events (`--mix`): `typical` interleaves 1,000 sessions of 3-12 events: 85% from known
+users (a tenth of them start with an identify call carrying their signup traits), 15% from
+new anonymous visitors (a page view, then tracks; 30% end with a login that merges the
+visitor into a user, or that merge protection refuses); 1% of events are older than their
+part of the graph (a replay of that part). `churn` is a stress mix with no sessions: every
+event from a user drawn at random among the million, 60% known users, 15% new visitors,
+10% returning visitors, 10% logins, 5% server-side identify calls with an identifier set
+never seen ({user_id}), 2% late.
 Prints events/s for each and the ratios (b)/(a) (aim >= 0.5) and (c)/(a). Everything runs
 in a temporary directory; the seeding time is printed but not measured.
 """
@@ -92,14 +97,23 @@ def _seed(path: Path, profiles: int) -> None:
     store.close()
 
 
-def _events(count: int, profiles: int, seed: int) -> list[dict[str, Any]]:
-    rng = random.Random(seed)
+def _finish(body: dict[str, Any], n: int, late: bool) -> dict[str, Any]:
+    at = SEEDED_AT - 3600 if late else START + n * 0.01  # late: older than its part: a replay
+    body.update(
+        messageId=f"bench-{n}",
+        timestamp=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{n % 1000:03d}Z",
+        properties={"product_id": f"p-{n % 500}", "price": 10 + n % 90},
+        context={"ip": "203.0.113.9", "library": {"name": "analytics.js", "version": "2"}},
+    )
+    return body
+
+
+def _churn(count: int, profiles: int, rng: random.Random) -> list[dict[str, Any]]:
+    """Every event from a user drawn at random: no session ever repeats."""
     visitors: list[str] = []
     bodies = []
     for n in range(count):
-        at = START + n * 0.01
-        user = rng.randrange(profiles)
-        roll = rng.random()
+        user, roll = rng.randrange(profiles), rng.random()
         body: dict[str, Any] = {"type": "track", "event": "Product Viewed"}
         if roll < 0.60:
             body.update(userId=f"user-{user}", anonymousId=f"anon-{user}")
@@ -109,21 +123,54 @@ def _events(count: int, profiles: int, seed: int) -> list[dict[str, Any]]:
         elif roll < 0.85:
             body.update(anonymousId=rng.choice(visitors))
         elif roll < 0.95:
-            traits = {"plan": rng.choice(["free", "pro"]), "logins": n}
             body.update(type="identify", userId=f"user-{user}", anonymousId=rng.choice(visitors))
-            body["traits"] = traits
-        else:
+            body["traits"] = {"plan": rng.choice(["free", "pro"]), "logins": n}
+        else:  # a server-side identify: an identifier set ({user_id}) never seen
             body.update(type="identify", userId=f"user-{user}", traits={"name": f"User {user}"})
-        if rng.random() < 0.02:
-            at = SEEDED_AT - 3600  # older than the user's part of the graph: a replay
-        body.update(
-            messageId=f"bench-{n}",
-            timestamp=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{n % 1000:03d}Z",
-            properties={"product_id": f"p-{n % 500}", "price": 10 + n % 90},
-            context={"ip": "203.0.113.9", "library": {"name": "analytics.js", "version": "2"}},
-        )
-        bodies.append(body)
+        bodies.append(_finish(body, n, rng.random() < 0.02))
     return bodies
+
+
+def _typical(count: int, profiles: int, rng: random.Random) -> list[dict[str, Any]]:
+    """1,000 sessions at a time, 3-12 events each: 85% known users (one in ten identifies,
+    with the traits of their signup), 15% new visitors (a page, then tracks; 30% log in at
+    the end: the visitor's profile merges into the user's, or merge protection refuses)."""
+    sessions: list[list[dict[str, Any]]] = []
+    bodies = []
+    for n in range(count):
+        while len(sessions) < 1000:
+            sessions.append(_session(profiles, rng, n))
+        session = rng.randrange(len(sessions))
+        bodies.append(_finish(sessions[session].pop(0), n, rng.random() < 0.01))
+        if not sessions[session]:
+            sessions.pop(session)
+    return bodies
+
+
+def _session(profiles: int, rng: random.Random, n: int) -> list[dict[str, Any]]:
+    user, length = rng.randrange(profiles), rng.randint(3, 12)
+    track = {"type": "track", "event": "Product Viewed"}
+    if rng.random() < 0.85:
+        ids = {"userId": f"user-{user}", "anonymousId": f"anon-{user}"}
+        events = [{**track, **ids} for _ in range(length)]
+        if rng.random() < 0.1:
+            traits = {"email": f"user{user}@example.com", "name": f"User {user}"}
+            events[0] = {"type": "identify", **ids, "traits": traits}
+        return events
+    visitor = {"anonymousId": f"visitor-{n}-{rng.randrange(10**9)}"}
+    events = [{"type": "page", "name": "Home", **visitor}]
+    events += [{**track, **visitor} for _ in range(length - 1)]
+    if rng.random() < 0.3:
+        login = {"userId": f"user-{user}", "traits": {"plan": rng.choice(["free", "pro"])}}
+        events.append({"type": "identify", **visitor, **login})
+    return events
+
+
+MIXES = {"typical": _typical, "churn": _churn}
+
+
+def _events(count: int, profiles: int, seed: int, mix: str) -> list[dict[str, Any]]:
+    return MIXES[mix](count, profiles, random.Random(seed))
 
 
 def _key(body: dict[str, Any]) -> str:
@@ -185,7 +232,7 @@ async def _timed(work: Any) -> tuple[Any, float]:
     return result, time.perf_counter() - started
 
 
-async def main(profiles: int, events: int, seed: int) -> int:
+async def main(profiles: int, events: int, seed: int, mix: str) -> int:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         started = time.perf_counter()
@@ -193,7 +240,7 @@ async def main(profiles: int, events: int, seed: int) -> int:
         print(f"seeded {profiles:,} profiles in {time.perf_counter() - started:.1f}s")
         for copy in ("b.db", "c.db"):
             shutil.copy(tmp / "seeded.db", tmp / copy)
-        bodies = _events(events, profiles, seed)
+        bodies = _events(events, profiles, seed, mix)
         log = SQLiteLog(tmp / "log.sqlite", PARTITIONS)
         await log.open()
         try:
@@ -219,7 +266,9 @@ async def main(profiles: int, events: int, seed: int) -> int:
         print(f"BENCHMARK FAILED: routed={routed} resolved={resolved} both={both} of {events}")
         return 1
     a, b, c = events / t_a, events / t_b, events / t_c
-    print(f"events: {events:,}, profiles in the store: {profiles:,}, merges made: {merged:,}")
+    print(
+        f"events: {events:,} ({mix} mix), profiles in the store: {profiles:,}, merges: {merged:,}"
+    )
     print(f"(a) pipeline without identity (router)  : {a:>9,.0f} events/s ({t_a:.2f}s)")
     print(f"(b) identity resolution, {profiles:,} profiles: {b:>9,.0f} events/s ({t_b:.2f}s)")
     print(f"(c) both in one process                  : {c:>9,.0f} events/s ({t_c:.2f}s)")
@@ -232,5 +281,6 @@ if __name__ == "__main__":
     parser.add_argument("--profiles", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--mix", choices=sorted(MIXES), default="typical")
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.profiles, args.events, args.seed)))
+    sys.exit(asyncio.run(main(args.profiles, args.events, args.seed, args.mix)))

@@ -43,6 +43,7 @@ from eventyard.ingest.analytics_js import analytics_js_routes
 from eventyard.ingest.app import create_app
 from eventyard.log import open_log
 from eventyard.pipeline.router import Router
+from eventyard.profiles.api import profile_api_routes
 from eventyard.storage.replay import ReplayService
 from eventyard.storage.service import archive_root
 from eventyard.storage.worker import StorageProcess, storage_enabled
@@ -145,7 +146,12 @@ async def _serve_locked(
                 live.subscribe(follower)
 
             ctx = ServerContext(plane, log, state, delivery, storage, replays, data_dir)
-            routes = [*analytics_js_routes(ctx), *api_routes(ctx), *ui_routes(ctx)]
+            routes = [
+                *analytics_js_routes(ctx),
+                *profile_api_routes(ctx),
+                *api_routes(ctx),
+                *ui_routes(ctx),
+            ]
             app = create_app(config, log, extra_routes=routes, live=live)
             server = _Server(
                 uvicorn.Config(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
 from starlette.applications import Starlette
 
@@ -61,7 +62,9 @@ class ProfileSite:
 
 
 @pytest.fixture
-async def profile_site(tmp_path: Path) -> AsyncIterator[ProfileSite]:
+async def profile_site(tmp_path: Path, store_url: str | None) -> AsyncIterator[ProfileSite]:
+    """On each profile store backend (`store_url`)."""
+    settings = msgspec.structs.replace(SETTINGS, url=store_url)
     log = MemoryLog()
     state = StateStore(tmp_path / "state.db")
     await state.open()
@@ -69,7 +72,7 @@ async def profile_site(tmp_path: Path) -> AsyncIterator[ProfileSite]:
         "EVENTYARD_ADMIN_PASSWORD": "a long enough password",
         "EVENTYARD_ADMIN_TOKEN": ADMIN_TOKEN,
     }
-    config = Config(warehouses=[], profiles=SETTINGS)
+    config = Config(warehouses=[], profiles=settings)
     plane = await ControlPlane.open(state, tmp_path, config, environ=environ)
 
     def other(conn: sqlite3.Connection) -> str:
@@ -77,7 +80,7 @@ async def profile_site(tmp_path: Path) -> AsyncIterator[ProfileSite]:
         return accounts.create_token(conn, "other", "owner", "theirs", "test")
 
     other_token = await plane.change(other)
-    world = World(tmp_path, SETTINGS)
+    world = World(tmp_path, settings)
     async with httpx.AsyncClient() as http:
         delivery = DeliveryService(config, state, http)
         replays = ReplayService(config, state, str(tmp_path / "archive"), delivery.notify)

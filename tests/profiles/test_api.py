@@ -7,8 +7,11 @@ import base64
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
+from eventyard.profiles.store_postgres import PostgresProfileStore
+from eventyard.profiles.store_sqlite import SQLiteProfileStore
 from profiles.api_setup import ADMIN_TOKEN, SPACE, ProfileSite, profile_site
 from profiles.test_journey import FAMILY, JANE, JOHN, JOURNEY, PHONE
 from profiles.world import event
@@ -292,7 +295,15 @@ async def test_unknown_profiles_spaces_and_resources_are_404(site: ProfileSite) 
 
 
 async def test_before_any_event_every_profile_is_404(profile_site: ProfileSite) -> None:
-    profile_site.world.store.path.unlink()
+    store = profile_site.world.store
+    profile_site.world.close()
+    if isinstance(store, SQLiteProfileStore):
+        store.path.unlink()
+    else:  # the test's own database: as if the consumer never ran
+        assert isinstance(store, PostgresProfileStore)
+        with psycopg.connect(store.url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
     _error(await profile_site.get("user_id:jane-42", "traits"), 404, "not_found")
 
 

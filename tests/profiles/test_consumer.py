@@ -19,6 +19,7 @@ from eventyard.control.storage_config import WarehouseConfig
 from eventyard.log.base import Entry
 from eventyard.profiles import queries
 from eventyard.profiles.consumer import CONSUMER, ProfilesService
+from eventyard.profiles.store import ProfilesNotReady
 from pipeline.conftest import MemoryLog
 from profiles.test_journey import JANE, JOURNEY
 from profiles.world import event
@@ -39,10 +40,17 @@ def _entries(bodies: list[dict[str, object]]) -> list[Entry]:
 
 
 def _service(
-    tmp_path: Path, log: MemoryLog, settings: ProfilesSettings | None = None, **kw: object
+    tmp_path: Path,
+    log: MemoryLog,
+    settings: ProfilesSettings | None = None,
+    warehouses: tuple[WarehouseConfig, ...] = (),
+    idle_wait: float = 1.0,
+    windows_every: float = 60.0,
 ) -> ProfilesService:
-    config = Config(warehouses=kw.pop("warehouses", []), profiles=settings or ProfilesSettings())  # type: ignore[arg-type]
-    return ProfilesService(config, log, tmp_path, batch_size=4, **kw)  # type: ignore[arg-type]
+    config = Config(warehouses=list(warehouses), profiles=settings or ProfilesSettings())
+    return ProfilesService(
+        config, log, tmp_path, batch_size=4, idle_wait=idle_wait, windows_every=windows_every
+    )
 
 
 async def _drain(service: ProfilesService) -> None:
@@ -73,29 +81,35 @@ async def test_batches_move_the_offsets_of_every_partition(tmp_path: Path) -> No
     assert [await log.committed(CONSUMER, p) for p in range(3)] == ends
 
 
-async def test_a_crash_before_the_log_commit_applies_nothing_twice(tmp_path: Path) -> None:
+async def test_a_crash_before_the_log_commit_applies_nothing_twice(
+    tmp_path: Path, store_url: str | None
+) -> None:
     log = MemoryLog(partitions=2)
     await log.append(_entries(JOURNEY))
-    async with opened(_service(tmp_path, log)) as service:
+    settings = ProfilesSettings(url=store_url)
+    async with opened(_service(tmp_path, log, settings)) as service:
         log.fail_commits = 1
         with pytest.raises(ConnectionError):
             await service.process_once()
-    async with opened(_service(tmp_path, log)) as again:  # a restart: offsets from the store
+    async with opened(
+        _service(tmp_path, log, settings)
+    ) as again:  # a restart: offsets from the store
         await _drain(again)
         assert _count(again, "events") == len(JOURNEY)
         assert again.store.read(lambda sql: queries.resolve(sql, "user_id", "jane-42")) == JANE
 
 
-async def test_records_read_again_change_nothing(tmp_path: Path) -> None:
+async def test_records_read_again_change_nothing(tmp_path: Path, store_url: str | None) -> None:
     log = MemoryLog(partitions=2)
     await log.append(_entries(JOURNEY))
-    async with opened(_service(tmp_path, log)) as service:
+    settings = ProfilesSettings(url=store_url)
+    async with opened(_service(tmp_path, log, settings)) as service:
         await _drain(service)
         before = service.store.read(lambda sql: sql.all("SELECT * FROM identifiers ORDER BY 1, 2"))
         service.store.write(
             lambda sql: sql.run("DELETE FROM offsets")
         )  # a store restored from a backup
-    async with opened(_service(tmp_path, log)) as again:
+    async with opened(_service(tmp_path, log, settings)) as again:
         await _drain(again)
         assert _count(again, "events") == len(JOURNEY)
         assert (
@@ -111,7 +125,7 @@ async def test_run_follows_the_log_until_stopped(tmp_path: Path) -> None:
     task = asyncio.create_task(service.run(stop))
     await log.append(_entries(JOURNEY[:3]))
     for _ in range(200):
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(ProfilesNotReady):
             if _count(service, "events") == 3:
                 break
         await asyncio.sleep(0.02)
@@ -182,13 +196,15 @@ async def test_windowed_computed_traits_expire_on_schedule(tmp_path: Path) -> No
 async def test_the_service_syncs_to_each_sql_warehouse(tmp_path: Path) -> None:
     log = MemoryLog()
     await log.append(_entries(JOURNEY))
-    warehouse = WarehouseConfig(name="local", type="duckdb", url=str(tmp_path / "wh.duckdb"))
-    service = _service(tmp_path, log, warehouses=[warehouse], idle_wait=0.05)
+    warehouse = WarehouseConfig(
+        name="local", type="duckdb", url=str(tmp_path / "wh.duckdb"), interval=Duration(0.05)
+    )
+    service = _service(tmp_path, log, warehouses=(warehouse,), idle_wait=0.05)
     assert [sync.target.name for sync in service.syncs] == ["local"]
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop))
     for _ in range(300):
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(ProfilesNotReady):
             if _count(service, "sync_cursors") and not _count(service, "feed"):
                 break
         await asyncio.sleep(0.02)
@@ -197,3 +213,42 @@ async def test_the_service_syncs_to_each_sql_warehouse(tmp_path: Path) -> None:
     with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as con:
         rows = con.execute("SELECT DISTINCT canonical_segment_id FROM profiles.user_identifiers")
         assert len(rows.fetchall()) == 2
+
+
+async def test_malformed_and_hostile_records_never_stop_the_consumer(tmp_path: Path) -> None:
+    hostile: list[bytes] = [
+        b"not json",
+        b"[1, 2, 3]",
+        b'"a string"',
+        orjson.dumps({"type": 5, "userId": "u1", "timestamp": "yesterday"}),
+        orjson.dumps(
+            {"type": "identify", "userId": "u1", "traits": {f"k{i}": i for i in range(5000)}}
+        ),
+        orjson.dumps({"type": "identify", "userId": "u1", "traits": ["not", "an", "object"]}),
+        orjson.dumps({"type": "group", "userId": "u1", "groupId": {"id": 1}}),
+        orjson.dumps({"type": "track", "userId": "u1", "timestamp": "9999-12-31T23:59:59Z"}),
+        orjson.dumps({"type": "track", "userId": "u1", "timestamp": "0001-01-01T00:00:00Z"}),
+        orjson.dumps({"type": "alias", "userId": "u1", "previousId": "u1"}),
+    ]
+    log = MemoryLog()
+    await log.append([Entry("web", "u1", f"h{i}", body) for i, body in enumerate(hostile)])
+    async with opened(_service(tmp_path, log)) as service:
+        await _drain(service)
+        assert _count(service, "events") == len(hostile) - 3  # the three non-objects
+        profile = service.store.read(lambda sql: queries.resolve(sql, "user_id", "u1"))
+        assert profile is not None
+        traits = service.store.read(lambda sql: queries.traits(sql, profile))
+    assert len(traits) == 500  # MAX_TRAITS
+    assert await log.committed(CONSUMER, 0) + await log.committed(CONSUMER, 1) == len(hostile)
+
+
+async def test_a_store_that_cannot_be_opened_is_tried_again_until_stopped(tmp_path: Path) -> None:
+    (tmp_path / "profiles.db").mkdir()  # a directory where the file should be
+    service = _service(tmp_path, MemoryLog())
+    service.retry_after = 0.01
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run(stop))
+    await asyncio.sleep(0.1)
+    assert not task.done()
+    stop.set()
+    await asyncio.wait_for(task, 5)

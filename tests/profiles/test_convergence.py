@@ -3,10 +3,12 @@ identifiers, the same profile ids, merges, blocks, traits and computed traits.""
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -67,9 +69,9 @@ def _snapshot(world: World) -> dict[str, Any]:
     }
 
 
-def _run(bodies: list[dict[str, Any]], batch: int) -> dict[str, Any]:
+def _run(bodies: list[dict[str, Any]], batch: int, url: str | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
-        world = World(Path(folder), RULES)
+        world = World(Path(folder), RULES, url=url)
         for start in range(0, len(bodies), batch):
             world.apply(bodies[start : start + batch], now=1704103200.0)
         snapshot = _snapshot(world)
@@ -86,3 +88,24 @@ def test_any_order_gives_the_same_profiles(
     batch = data.draw(st.integers(min_value=1, max_value=4))
     in_order = sorted(bodies, key=lambda b: (b["timestamp"], b["messageId"]))
     assert _run(shuffled, batch) == _run(in_order, len(bodies))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data(), bodies=_events())
+def test_any_order_gives_the_same_profiles_in_postgresql(
+    postgres_url: str, data: st.DataObject, bodies: list[dict[str, Any]]
+) -> None:
+    """The same on PostgreSQL: each run in a schema of its own of the session's database."""
+    shuffled = data.draw(st.permutations(bodies))
+    in_order = sorted(bodies, key=lambda b: (b["timestamp"], b["messageId"]))
+    snapshots = []
+    for run in (shuffled, in_order):
+        schema = f"convergence_{secrets.token_hex(6)}"
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}".encode())
+        try:
+            snapshots.append(_run(run, 2, f"{postgres_url}?options=-csearch_path%3D{schema}"))
+        finally:
+            with psycopg.connect(postgres_url, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE".encode())
+    assert snapshots[0] == snapshots[1]

@@ -4,6 +4,7 @@ people. The same events in reverse order give the same profiles, merges and expl
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -118,16 +119,21 @@ def _check(world: World, *, in_order: bool = True) -> None:
     assert world.read(lambda sql: queries.resolve(sql, "profile_id", JANE)) == JANE
 
 
-def test_the_journey_in_order(tmp_path: Path) -> None:
-    world = World(tmp_path)
+@pytest.fixture
+def world(tmp_path: Path, store_url: str | None) -> Iterator[World]:
+    opened = World(tmp_path, url=store_url)
+    yield opened
+    opened.close()
+
+
+def test_the_journey_in_order(world: World) -> None:
     for body in JOURNEY:
         assert world.apply([body]) == 1
     _check(world)
 
 
 @pytest.mark.parametrize("order", ["reversed", "interleaved", "one batch"])
-def test_the_same_journey_in_another_order_ends_the_same(tmp_path: Path, order: str) -> None:
-    world = World(tmp_path)
+def test_the_same_journey_in_another_order_ends_the_same(world: World, order: str) -> None:
     if order == "one batch":
         world.apply(JOURNEY)
     else:
@@ -137,8 +143,7 @@ def test_the_same_journey_in_another_order_ends_the_same(tmp_path: Path, order: 
     _check(world, in_order=order == "one batch")
 
 
-def test_reading_a_batch_again_changes_nothing(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_reading_a_batch_again_changes_nothing(world: World) -> None:
     world.apply(JOURNEY)
     before = world.read(lambda sql: sql.all("SELECT * FROM identifiers ORDER BY type, value"))
     assert world.apply(JOURNEY) == 0
@@ -146,3 +151,17 @@ def test_reading_a_batch_again_changes_nothing(tmp_path: Path) -> None:
         before
     )
     _check(world)
+
+
+def test_nul_characters_never_reach_the_store(world: World) -> None:
+    """PostgreSQL refuses NUL in text: such identifiers are dropped, names and ids cleaned."""
+    world.apply(
+        [
+            event("n\x001", "2024-01-01T00:00:00Z", userId="a\x00b", anonymousId="ok",
+                  event="Bad\x00Name", type="track"),
+            event("n\x001", "2024-01-01T00:00:00Z", anonymousId="ok"),  # the same messageId
+        ]
+    )  # fmt: skip
+    assert world.partition() == {frozenset({("anonymous_id", "ok")})}
+    rows = world.read(lambda sql: sql.all("SELECT message_id, event FROM events"))
+    assert rows == [("n\ufffd1", "Bad\ufffdName")]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import msgspec
 import orjson
 
 from eventyard.control.profiles_config import ProfilesSettings
@@ -14,7 +15,7 @@ from eventyard.log.base import LogRecord
 from eventyard.profiles.engine import Engine
 from eventyard.profiles.identifiers import Ident
 from eventyard.profiles.sql import Sql
-from eventyard.profiles.store_sqlite import SQLiteProfileStore
+from eventyard.profiles.store import ProfileStore, open_store
 
 __all__ = ["World", "event", "record"]
 
@@ -33,11 +34,20 @@ def record(body: dict[str, Any], source: str = "web", offset: int = 1) -> LogRec
 
 class World:
     def __init__(
-        self, folder: Path, settings: ProfilesSettings | None = None, *, feed: bool = False
+        self,
+        folder: Path,
+        settings: ProfilesSettings | None = None,
+        *,
+        feed: bool = False,
+        url: str | None = None,
     ) -> None:
-        self.store = SQLiteProfileStore(folder / "profiles.db")
+        """`url`: the store (default `<folder>/profiles.db`), e.g. a PostgreSQL database."""
+        settings = settings or ProfilesSettings()
+        if url is not None:
+            settings = msgspec.structs.replace(settings, url=url)
+        self.store: ProfileStore = open_store(settings, folder)
         self.store.open()
-        self.engine = Engine(settings or ProfilesSettings(), feed=feed)
+        self.engine = Engine(settings, feed=feed)
 
     def apply(self, events: Iterable[dict[str, Any]], now: float | None = None) -> int:
         records = [record(body) for body in events]

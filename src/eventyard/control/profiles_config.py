@@ -28,6 +28,7 @@ __all__ = [
 
 _TYPE_NAME = re.compile(r"[a-z][a-z0-9_.]{0,63}")
 _TRAIT_KEY = re.compile(r"[a-z][a-z0-9_]{0,99}")
+_URLS = ("sqlite:///", "postgresql://", "postgres://")
 _PATH = re.compile(r"[A-Za-z_$][\w$-]*(\.[\w$-]+)*")
 
 DEFAULT_LIMITS = {"user_id": 1}
@@ -120,7 +121,7 @@ class ProfilesSettings(_Strict):
     enabled: bool = True
     """Resolve identities and keep profiles (a log consumer of its own)."""
     url: str | None = None
-    """The profile store: a SQLite file path (default `<data-dir>/profiles.db`)."""
+    """The profile store: a SQLite file (default `<data-dir>/profiles.db`) or postgresql://..."""
     space_id: str = "default"
     """The `<space_id>` of Profile API paths."""
     access_token: str | None = None
@@ -149,8 +150,8 @@ class ProfilesSettings(_Strict):
         keys = [trait.key for trait in self.computed_traits]
         if len(set(keys)) != len(keys):
             raise ValueError("two computed traits have the same key")
-        if self.url is not None and "://" in self.url and not self.url.startswith("sqlite:///"):
-            raise ValueError("url: a SQLite file path (or sqlite:///path)")
+        if self.url is not None and "://" in self.url and not self.url.startswith(_URLS):
+            raise ValueError("url: a SQLite file path (sqlite:///path) or postgresql://...")
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", self.space_id):
             raise ValueError("space_id: letters, digits, _ and - only")
         if re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", self.sync_schema) is None:

@@ -35,11 +35,10 @@ from eventyard.profiles import queries
 from eventyard.profiles.api_views import Page, Params, account_view, user_view
 from eventyard.profiles.identifiers import Extractor
 from eventyard.profiles.sql import Sql
-from eventyard.profiles.store import store_path
-from eventyard.profiles.store_sqlite import SQLiteProfileStore
+from eventyard.profiles.store import ProfilesNotReady, open_store
 from eventyard.spec.timestamps import parse_iso
 
-__all__ = ["profile_api_routes"]
+__all__ = ["MAX_ID_CHARS", "MAX_PARAM_CHARS", "RESOURCES", "profile_api_routes"]
 
 RESOURCES = frozenset({"traits", "external_ids", "events", "metadata", "links"})
 MAX_ID_CHARS = 1024
@@ -147,6 +146,8 @@ def _reference(text: str) -> tuple[str, str]:
     """`type:value` (or a bare `use_...` profile id) -> (type, value)."""
     if len(text) > MAX_ID_CHARS:
         raise _Refused(400, "validation_error", f"the id is longer than {MAX_ID_CHARS} characters")
+    if "\x00" in text:  # no stored identifier has one
+        raise _Refused(404, "not_found", _NOT_FOUND)
     if text.startswith("use_") and ":" not in text:
         return "profile_id", text
     kind, colon, value = text.partition(":")
@@ -190,7 +191,7 @@ async def _handle(request: Request, ctx: ServerContext) -> Response:
     kind, value = _reference(reference)
     params = _params(request, what)
     extractor = Extractor(settings)
-    store = SQLiteProfileStore(store_path(settings, ctx.data_dir))
+    store = open_store(settings, ctx.data_dir)
 
     def read(sql: Sql) -> Page | None:
         found = _find(sql, collection, kind, value)
@@ -201,7 +202,7 @@ async def _handle(request: Request, ctx: ServerContext) -> Response:
 
     try:
         page = await asyncio.to_thread(store.read, read)
-    except FileNotFoundError:
+    except ProfilesNotReady:
         page = None
     if page is None:
         raise _Refused(404, "not_found", _NOT_FOUND)

@@ -20,7 +20,16 @@ from eventyard.profiles.sql import Sql
 from eventyard.profiles.traits import current
 from eventyard.spec.timestamps import format_iso
 
-__all__ = ["Page", "Params", "account_view", "decode_cursor", "encode_cursor", "user_view"]
+__all__ = [
+    "LINKS_LIMIT",
+    "Page",
+    "Params",
+    "account_view",
+    "decode_cursor",
+    "encode_cursor",
+    "iso",
+    "user_view",
+]
 
 LINKS_LIMIT = 20
 """Segment returns at most 20 linked users or accounts."""

@@ -29,7 +29,7 @@ from eventyard.profiles.identifiers import lookup
 from eventyard.profiles.sql import Sql
 from eventyard.profiles.traits import to_json
 
-__all__ = ["MAX_DISTINCT", "ComputedTrait", "State", "compile_traits"]
+__all__ = ["MAX_DISTINCT", "ComputedTrait", "State", "compile_traits", "contributions"]
 
 MAX_DISTINCT = 10_000
 State = dict[str, Any]

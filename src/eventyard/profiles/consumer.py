@@ -30,8 +30,7 @@ from eventyard.profiles import computed_store
 from eventyard.profiles.engine import Engine
 from eventyard.profiles.feed import Feed
 from eventyard.profiles.sql import Sql
-from eventyard.profiles.store import store_path
-from eventyard.profiles.store_sqlite import SQLiteProfileStore
+from eventyard.profiles.store import open_store
 from eventyard.profiles.sync import ProfilesSync, sync_targets
 from eventyard.stopping import wait_or_stop
 
@@ -65,7 +64,7 @@ class ProfilesService:
         self.windows_every = windows_every
         self.purge_every = purge_every
         self.retry_after = retry_after
-        self.store = SQLiteProfileStore(store_path(self.settings, data_dir))
+        self.store = open_store(self.settings, data_dir)
         schema = self.settings.sync_schema
         self.syncs = [
             ProfilesSync(self.store, target, schema, every=every)
@@ -79,7 +78,8 @@ class ProfilesService:
         if not self.settings.enabled:
             await self._follow_end(stop)
             return
-        await asyncio.to_thread(self.store.open)
+        if not await self._open(stop):
+            return
         try:
             parts: list[tuple[str, Callable[[], Awaitable[bool]], float]] = [
                 ("identity resolution", self.process_once, 0.0),
@@ -91,6 +91,18 @@ class ProfilesService:
             await asyncio.gather(*(self._loop(stop, *part) for part in parts))
         finally:
             await asyncio.to_thread(self.store.close)
+
+    async def _open(self, stop: asyncio.Event) -> bool:
+        """Open the store, trying again while it cannot be (a database server that is
+        down); False if told to stop first."""
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.store.open)
+                return True
+            except Exception:
+                log.exception("profiles: cannot open the profile store; retrying")
+                await wait_or_stop(stop, asyncio.sleep(self.retry_after))
+        return False
 
     async def _loop(
         self, stop: asyncio.Event, name: str, once: Callable[[], Awaitable[bool]], every: float
@@ -135,7 +147,11 @@ class ProfilesService:
                 sorted(done.items()),
             )
 
-        await asyncio.to_thread(self.store.write, apply)
+        try:
+            await asyncio.to_thread(self.store.write, apply)
+        except BaseException:
+            self.engine.forget()  # rolled back: what the engine saw in it never happened
+            raise
         offsets.update(done)
         for partition, offset in done.items():  # for lag reports and retention
             await self.log.commit(CONSUMER, partition, offset)

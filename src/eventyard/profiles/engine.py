@@ -8,6 +8,7 @@ a batch read again after a crash finds every record done and changes nothing.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,14 +21,17 @@ from eventyard.profiles import accounts, computed_store, rebuild
 from eventyard.profiles import graph_store as gs
 from eventyard.profiles import traits as trait_rows
 from eventyard.profiles.computed import ComputedTrait, compile_traits, contributions
-from eventyard.profiles.events import Seen, event_name, event_time, group_id, traits_of
+from eventyard.profiles.events import Seen, clean, event_name, event_time, group_id, traits_of
 from eventyard.profiles.feed import Feed
 from eventyard.profiles.identifiers import Extractor, Ident
 from eventyard.profiles.merge_protection import Rules
 from eventyard.profiles.resolution import Attached, attach
 from eventyard.profiles.sql import Sql, marks
 
-__all__ = ["Engine"]
+__all__ = ["LINK_CACHE", "Engine"]
+
+LINK_CACHE = 200_000
+"""Links remembered between batches (about 100 bytes each)."""
 
 
 class _Batch:
@@ -86,6 +90,17 @@ class Engine:
         self.extractor = Extractor(settings)
         self.computed: list[ComputedTrait] = compile_traits(settings.computed_traits)
         self.feed = feed
+        self._links: OrderedDict[bytes, gs.Link] = OrderedDict()
+        """Recently used links (a link's id and first occurrence only change through this
+        engine): a user's next events find theirs without a lookup."""
+
+        self._types: set[str] = set()
+
+    def forget(self) -> None:
+        """Drop what the engine remembers of the store: call it when a batch's transaction
+        failed, so that nothing it saw in that batch is believed."""
+        self._links.clear()
+        self._types.clear()
 
     def apply(self, sql: Sql, records: Sequence[LogRecord], now: float | None = None) -> int:
         """Apply the new records among these; returns how many there were.
@@ -95,27 +110,39 @@ class Engine:
         replay, and records of one batch need not cause any."""
         now = time.time() if now is None else now
         feed = Feed(sql, self.feed)
-        done = _known(sql, [record.message_id for record in records])
+        done = _known(sql, [clean(record.message_id) for record in records])
         todo: list[_Item] = []
         for record in records:
-            if record.message_id not in done:
-                done.add(record.message_id)
+            if clean(record.message_id) not in done:
+                done.add(clean(record.message_id))
                 event = _decode(record)
                 if event is not None:
                     todo.append(self._item(record, event))
         todo.sort(key=lambda item: item.seen.key)
-        batch = _Batch(sql, feed, gs.find_links(sql, (item.digest for item in todo if item.ids)))
+        batch = _Batch(sql, feed, self._known_links(sql, [i.digest for i in todo if i.ids]))
         for item in todo:
             self._one(batch, item, now)
         batch.flush()
+        self._remember(batch.links)
         if todo:
             sql.run("INSERT INTO arrivals (last_seq, at) SELECT MAX(seq), ? FROM events", (now,))
         return len(todo)
 
+    def _known_links(self, sql: Sql, digests: list[bytes]) -> dict[bytes, gs.Link]:
+        cached = {d: self._links[d] for d in digests if d in self._links}
+        return cached | gs.find_links(sql, [d for d in digests if d not in cached])
+
+    def _remember(self, links: dict[bytes, gs.Link]) -> None:
+        for digest, link in links.items():
+            self._links[digest] = link
+            self._links.move_to_end(digest)
+        while len(self._links) > LINK_CACHE:
+            self._links.popitem(last=False)
+
     def _item(self, record: LogRecord, event: dict[str, Any]) -> _Item:
-        kind = event.get("type") if isinstance(event.get("type"), str) else None
+        kind = clean(event["type"]) if isinstance(event.get("type"), str) else None
         at = event_time(event, record.appended_at)
-        seen = Seen((at, record.message_id), record.source, kind, event_name(event))
+        seen = Seen((at, clean(record.message_id)), record.source, kind, event_name(event))
         ids = self.extractor.extract(event)
         return _Item(record, event, seen, ids, gs.link_hash(ids) if ids else b"")
 
@@ -124,6 +151,11 @@ class Engine:
         attached = None
         if item.ids:
             attached = attach(sql, batch.feed, self.rules, item.ids, item.digest, seen, batch.links)
+            for kind in {kind for kind, _ in item.ids} - self._types:
+                sql.run(
+                    "INSERT INTO identifier_types (type) VALUES (?) ON CONFLICT DO NOTHING", (kind,)
+                )
+                self._types.add(kind)
         traits = traits_of(event)
         account = group_id(event)
         user_traits = traits if seen.type == "identify" else None

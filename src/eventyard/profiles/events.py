@@ -9,7 +9,15 @@ from typing import Any
 from eventyard.profiles.graph import Key
 from eventyard.spec.timestamps import parse_iso
 
-__all__ = ["MAX_TRAITS", "Seen", "event_name", "event_time", "group_id", "traits_of"]
+__all__ = [
+    "MAX_TRAITS",
+    "Seen",
+    "clean",
+    "event_name",
+    "event_time",
+    "group_id",
+    "traits_of",
+]
 
 MAX_TRAITS = 500
 """Traits kept from one identify/group call; the rest are ignored."""
@@ -46,10 +54,15 @@ def event_time(event: dict[str, Any], fallback: float) -> float:
     return fallback
 
 
+def clean(text: str) -> str:
+    """Text as every store can keep it: NUL characters (PostgreSQL refuses them) replaced."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
 def event_name(event: dict[str, Any]) -> str | None:
     """The track event's name, or a page's/screen's name (what a timeline shows)."""
     name = event.get("event") if event.get("type") == "track" else event.get("name")
-    return name[:200] if isinstance(name, str) else None
+    return clean(name[:200]) if isinstance(name, str) else None
 
 
 def group_id(event: dict[str, Any]) -> str | None:
@@ -60,7 +73,7 @@ def group_id(event: dict[str, Any]) -> str | None:
         value = str(value)
     if not isinstance(value, str) or not value.strip() or len(value) > 512:
         return None
-    return value.strip()
+    return clean(value.strip())
 
 
 def traits_of(event: dict[str, Any]) -> dict[str, Any] | None:

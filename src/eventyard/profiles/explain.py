@@ -10,7 +10,7 @@ import orjson
 from eventyard.profiles.identifiers import Ident, format_ident
 from eventyard.profiles.sql import Sql, marks
 
-__all__ = ["Blocked", "Explanation", "Joined", "Merged", "explain"]
+__all__ = ["Blocked", "EventInfo", "Explanation", "Joined", "Merged", "explain"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,13 +60,14 @@ def lookup(event: Any, path: str) -> Any:
 
 
 def _text(value: Any) -> str | None:
-    """Strings and integers (ids often arrive as numbers) as stripped text, else None."""
+    """Strings and integers (ids often arrive as numbers) as stripped text, else None (also
+    for text with a NUL character, which no identifier has and PostgreSQL cannot store)."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**30:
         value = str(value)
     if not isinstance(value, str):
         return None
     text = value.strip()
-    return text if text and len(text) <= MAX_VALUE_CHARS else None
+    return text if text and len(text) <= MAX_VALUE_CHARS and "\x00" not in text else None
 
 
 def _phone(value: str) -> str | None:

@@ -11,6 +11,7 @@ from eventyard.profiles.sql import Sql, marks
 from eventyard.profiles.traits import Trait
 
 __all__ = [
+    "PROFILE_TYPES",
     "EventRow",
     "Identifier",
     "account_exists",
@@ -191,13 +192,15 @@ def search(sql: Sql, text: str, limit: int = 50) -> list[tuple[str, list[Ident]]
     live = resolve(sql, "profile_id", text)
     if live is not None:
         found[live] = None
+    types = [str(row[0]) for row in sql.all("SELECT type FROM identifier_types ORDER BY type")]
     for prefix in dict.fromkeys((text, text.lower())):
-        for (profile,) in sql.all(
-            "SELECT profile_id FROM identifiers WHERE value >= ? AND value < ? "
-            "AND profile_id IS NOT NULL ORDER BY value LIMIT ?",
-            (prefix, prefix + "\U0010ffff", limit),
-        ):
-            found[str(profile)] = None
+        for kind in types:  # one range of the (type, value) key per type
+            for (profile,) in sql.all(
+                "SELECT profile_id FROM identifiers WHERE type = ? AND value >= ? AND value < ? "
+                "AND profile_id IS NOT NULL ORDER BY value LIMIT ?",
+                (kind, prefix, prefix + "\U0010ffff", limit),
+            ):
+                found[str(profile)] = None
     result = []
     for profile in list(found)[:limit]:
         ids = sql.all(

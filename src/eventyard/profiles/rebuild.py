@@ -63,7 +63,7 @@ def replay(
         trait_rows.recompute(sql, profile)
         computed_store.recompute(sql, computed, profile, now)
     if feed.enabled:
-        _feed(sql, feed, graph, before, old_profiles, canonical, old_names, seen)
+        _feed(feed, graph, before, old_profiles, canonical, old_names, seen)
 
 
 def _canonical(
@@ -136,7 +136,6 @@ def _names(sql: Sql, profiles: Sequence[str]) -> dict[str, set[str]]:
 
 
 def _feed(
-    sql: Sql,
     feed: Feed,
     graph: Graph,
     before: dict[Ident, str | None],

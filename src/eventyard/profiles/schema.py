@@ -1,7 +1,8 @@
 """The profile store's tables, for SQLite (and, with other type names, PostgreSQL).
 
 - identifiers: every identifier ever seen: its raw cluster, its profile (NULL when merge
-  protection kept it off every profile) and why it is there (event, time, via).
+  protection kept it off every profile) and why it is there (event, time, via);
+  identifier_types lists the types seen, so that a search can use the (type, value) key.
 - links: each distinct identifier set, once, at its first occurrence (graph.py explains why
   that is enough); `profile_id` is where events carrying that set belong.
 - events: one row per processed messageId (what makes re-reading a batch a no-op), the
@@ -35,6 +36,7 @@ CREATE TABLE IF NOT EXISTS identifiers (
     PRIMARY KEY (type, value)){without_rowid};
 CREATE INDEX IF NOT EXISTS identifiers_profile ON identifiers (profile_id);
 CREATE INDEX IF NOT EXISTS identifiers_cluster ON identifiers (cluster);
+CREATE TABLE IF NOT EXISTS identifier_types (type TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS links (
     id {serial}, hash {blob} NOT NULL UNIQUE, cluster BIGINT NOT NULL, profile_id TEXT,
     ts {real} NOT NULL, message_id TEXT NOT NULL, ids TEXT NOT NULL,
@@ -100,7 +102,13 @@ _POSTGRES = {
 
 
 def statements(dialect: str) -> list[str]:
-    """The CREATE statements for `sqlite` or `postgres`, one per list item."""
+    """The CREATE statements for `sqlite` or `postgres`, one per list item.
+
+    PostgreSQL text is compared byte-wise (`COLLATE "C"`), as SQLite and Python compare it:
+    replays sort links by (time, messageId) and traits compare messageIds, and a locale's
+    order would make the result depend on the database's settings."""
     names = _SQLITE if dialect == "sqlite" else _POSTGRES
     text = _DDL.format(**names)
+    if dialect != "sqlite":
+        text = text.replace(" TEXT", ' TEXT COLLATE "C"')
     return [part.strip() for part in text.split(";") if part.strip()]

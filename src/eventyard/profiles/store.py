@@ -2,9 +2,8 @@
 
 A backend provides one write transaction at a time and consistent reads; every statement
 the profile code runs is portable SQL (`sql.py`), so a backend module is its connection
-handling and its table types (`schema.statements(dialect)`). `store_sqlite` is the embedded
-default (`<data-dir>/profiles.db`); a PostgreSQL backend needs only the same two methods
-over psycopg with `Sql(conn, qmark=False)`.
+handling and its table types (`schema.statements(dialect)`): `store_sqlite` (the embedded
+default, `<data-dir>/profiles.db`) and `store_postgres` (`profiles.url: postgresql://...`).
 """
 
 from __future__ import annotations
@@ -17,9 +16,25 @@ from typing import TypeVar
 from eventyard.control.profiles_config import ProfilesSettings
 from eventyard.profiles.sql import Sql
 
-__all__ = ["ProfileStore", "store_path"]
+__all__ = ["ProfileStore", "ProfilesNotReady", "open_store", "store_path"]
 
 T = TypeVar("T")
+
+
+class ProfilesNotReady(Exception):
+    """The store has not been created yet: no event was processed (every profile is 404)."""
+
+
+def open_store(settings: ProfilesSettings, data_dir: Path) -> ProfileStore:
+    """The configured backend (not opened: readers need no `open`)."""
+    url = settings.url or ""
+    if url.startswith(("postgresql://", "postgres://")):
+        from eventyard.profiles.store_postgres import PostgresProfileStore
+
+        return PostgresProfileStore(url)
+    from eventyard.profiles.store_sqlite import SQLiteProfileStore
+
+    return SQLiteProfileStore(store_path(settings, data_dir))
 
 
 def store_path(settings: ProfilesSettings, data_dir: Path) -> Path:
@@ -46,4 +61,4 @@ class ProfileStore(ABC):
     @abstractmethod
     def read(self, fn: Callable[[Sql], T]) -> T:
         """Run fn on a consistent snapshot (readers never wait for the writer). Raises
-        FileNotFoundError before the writer has created the store."""
+        ProfilesNotReady before the writer has created the store."""

@@ -15,9 +15,9 @@ from typing import TypeVar
 
 from eventyard.profiles.schema import SCHEMA_VERSION, statements
 from eventyard.profiles.sql import Sql
-from eventyard.profiles.store import ProfileStore
+from eventyard.profiles.store import ProfilesNotReady, ProfileStore
 
-__all__ = ["SQLiteProfileStore"]
+__all__ = ["MMAP_BYTES", "SQLiteProfileStore"]
 
 T = TypeVar("T")
 
@@ -78,7 +78,7 @@ class SQLiteProfileStore(ProfileStore):
 
     def read(self, fn: Callable[[Sql], T]) -> T:
         if not self.path.exists():
-            raise FileNotFoundError(self.path)
+            raise ProfilesNotReady(str(self.path))
         conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             conn.execute("PRAGMA busy_timeout = 10000")

@@ -24,6 +24,7 @@ from eventyard.ui.pages_filter import filter_routes
 from eventyard.ui.pages_mappings import mapping_routes
 from eventyard.ui.pages_settings import settings_routes
 from eventyard.ui.pages_sources import source_routes
+from eventyard.ui.profiles import profile_ui_routes
 from eventyard.ui.protocols import protocol_ui_routes
 from eventyard.ui.vendor import VendorMissing, vendor_file
 
@@ -66,4 +67,5 @@ def ui_routes(ctx: ServerContext) -> list[BaseRoute]:
         *live_routes(ctx),
         *delivery_routes(ctx),
         *protocol_ui_routes(ctx),
+        *profile_ui_routes(ctx),
     ]

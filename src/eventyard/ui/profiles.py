@@ -23,14 +23,13 @@ from eventyard.profiles import queries
 from eventyard.profiles.api_views import decode_cursor, encode_cursor
 from eventyard.profiles.explain import explain
 from eventyard.profiles.sql import Sql
-from eventyard.profiles.store import store_path
-from eventyard.profiles.store_sqlite import SQLiteProfileStore
+from eventyard.profiles.store import ProfilesNotReady, open_store
 from eventyard.ui.problems import PageError
 from eventyard.ui.profile_graph import picture
 from eventyard.ui.session import UiUser, require
 from eventyard.ui.templating import render
 
-__all__ = ["TIMELINE", "profile_ui_routes"]
+__all__ = ["TIMELINE", "profile_page", "profile_ui_routes", "search_page"]
 
 T = TypeVar("T")
 TIMELINE = 50
@@ -49,10 +48,10 @@ def _check_workspace(user: UiUser) -> None:
 
 
 async def _read(ctx: ServerContext, fn: Callable[[Sql], T], missing: T) -> T:
-    store = SQLiteProfileStore(store_path(ctx.config.profiles, ctx.data_dir))
+    store = open_store(ctx.config.profiles, ctx.data_dir)
     try:
         return await asyncio.to_thread(store.read, fn)
-    except FileNotFoundError:
+    except ProfilesNotReady:
         return missing
 
 

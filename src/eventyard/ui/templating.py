@@ -77,6 +77,7 @@ NAV = (
     NavItem("Destinations", "/destinations", "destination"),
     NavItem("Catalog", "/catalog", "catalog"),
     NavItem("Protocols", "/protocols", "catalog"),
+    NavItem("Profiles", "/profiles", "profile"),
     NavItem("Debugger", "/debugger", "debugger"),
     NavItem("Delivery", "/delivery", "delivery"),
     NavItem("Dead letters", "/deadletters", "dead"),
