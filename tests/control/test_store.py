@@ -411,3 +411,19 @@ async def test_the_key_check_catches_a_wrong_key_before_any_secret_is_read(
     await state.run(lambda c: store.verify_key(c, box))  # the same key again: fine
     other = SecretBox.load(tmp_path / "elsewhere")
     await refused(state, lambda c: store.verify_key(c, other), "elsewhere/secret.key")
+
+
+async def test_update_object_replaces_some_keys_and_none_removes_one(
+    state: StateStore, box: SecretBox
+) -> None:
+    await put(state, box, "source", {"name": "web", "write_key": "wk_web", "webhook_secret": "s1"})
+
+    def update(change: dict[str, Any]) -> Callable[[sqlite3.Connection], store.StoredObject]:
+        return lambda c: store.update_object(c, box, "source", "default", "web", change, "t")
+
+    saved = await state.run(update({"webhook_secret": None}))
+    assert saved.doc == {"name": "web", "write_key": "wk_web"}
+    saved = await state.run(update({"webhook_secret": "s2"}))
+    assert saved.doc["webhook_secret"] == SECRET_MASK and saved.doc["write_key"] == "wk_web"
+    await state.run(lambda c: store.delete_object(c, "source", "default", "web", "t"))
+    await refused(state, update({"webhook_secret": "s3"}), "sources.web: it was deleted meanwhile")

@@ -60,6 +60,7 @@ __all__ = [
     "reveal_object",
     "rotate_write_key",
     "runtime_objects",
+    "update_object",
     "verify_key",
     "write_object",
 ]
@@ -188,6 +189,25 @@ def put_object(
     stored = write_object(conn, box, kind, workspace, doc, actor)
     check_composed(conn)
     return stored
+
+
+def update_object(
+    conn: sqlite3.Connection,
+    box: SecretBox,
+    kind: str,
+    workspace: str,
+    name: str,
+    change: dict[str, Any],
+    actor: str,
+) -> StoredObject:
+    """Replace some top-level keys of a stored object (None removes a key), reading and
+    writing in the caller's one transaction, so that two editors changing different keys
+    at once cannot undo each other's change."""
+    current = get_object(conn, kind, workspace, name)
+    if current is None:
+        raise ConfigError(f"{kind}s.{name}: it was deleted meanwhile")
+    doc = {key: value for key, value in {**current.doc, **change}.items() if value is not None}
+    return put_object(conn, box, kind, workspace, doc, actor)
 
 
 def delete_object(

@@ -5,7 +5,6 @@ their own modules.
 
 from __future__ import annotations
 
-import sqlite3
 from functools import partial
 from typing import Any
 from urllib.parse import quote
@@ -16,7 +15,6 @@ from starlette.routing import BaseRoute, Route
 
 from eventyard.control import store
 from eventyard.control.context import ServerContext
-from eventyard.control.secrets import SecretBox
 from eventyard.control.store import StoredObject
 from eventyard.errors import ConfigError
 from eventyard.ui.config_errors import locate
@@ -88,24 +86,15 @@ async def destination_page(request: Request, ctx: ServerContext, user: UiUser) -
     return await _settings_page(request, ctx, user, dest)
 
 
-def _replace(
-    box: SecretBox, user: UiUser, name: str, change: dict[str, Any], conn: sqlite3.Connection
-) -> None:
-    """Apply `change` to the stored document in the same transaction that writes it back, so
-    that two editors saving different tabs at once cannot undo each other's change."""
-    current = store.get_object(conn, "destination", user.workspace, name)
-    if current is None:
-        raise ConfigError(f"destinations.{name}: it was deleted meanwhile")
-    doc = {key: value for key, value in {**current.doc, **change}.items() if value is not None}
-    store.put_object(conn, box, "destination", user.workspace, doc, user.actor)
-
-
 async def save_destination(
     ctx: ServerContext, user: UiUser, name: str, change: dict[str, Any]
 ) -> None:
     """Replace some top-level keys of a destination (None removes a key); ConfigError if the
     result is invalid."""
-    await ctx.plane.change(partial(_replace, ctx.plane.box, user, name, change))
+    box, workspace, actor = ctx.plane.box, user.workspace, user.actor
+    await ctx.plane.change(
+        lambda conn: store.update_object(conn, box, "destination", workspace, name, change, actor)
+    )
 
 
 @require("editor")

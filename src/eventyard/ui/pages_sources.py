@@ -113,19 +113,6 @@ async def source_page(request: Request, ctx: ServerContext, user: UiUser) -> Res
     return await _source_page(request, ctx, user, source)
 
 
-def _set_webhook_secret(
-    box: SecretBox, user: UiUser, name: str, secret: str | None, conn: sqlite3.Connection
-) -> None:
-    """Replace (or, with None, remove) the source's webhook secret in one transaction."""
-    current = store.get_object(conn, "source", user.workspace, name)
-    if current is None:
-        raise ConfigError(f"sources.{name}: it was deleted meanwhile")
-    doc = {key: value for key, value in current.doc.items() if key != "webhook_secret"}
-    if secret is not None:
-        doc["webhook_secret"] = secret
-    store.put_object(conn, box, "source", user.workspace, doc, user.actor)
-
-
 @require("editor")
 async def set_webhook_secret(request: Request, ctx: ServerContext, user: UiUser) -> Response:
     """Set, replace or (`clear`) remove the shared secret of Segment's signed webhook."""
@@ -139,9 +126,12 @@ async def set_webhook_secret(request: Request, ctx: ServerContext, user: UiUser)
         problem = "That is how a saved secret is shown; type the secret itself."
     if problem is not None:
         return await _source_page(request, ctx, user, source, problem, 400)
-    change = partial(_set_webhook_secret, ctx.plane.box, user, source.name, secret)
+    box, workspace, name, actor = ctx.plane.box, user.workspace, source.name, user.actor
+    change = {"webhook_secret": secret}  # None removes it
     try:
-        await ctx.plane.change(change)
+        await ctx.plane.change(
+            lambda conn: store.update_object(conn, box, "source", workspace, name, change, actor)
+        )
     except ConfigError as error:
         message = locate(error, "sources", source.name)[1]
         return await _source_page(request, ctx, user, source, message, 400)
