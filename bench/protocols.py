@@ -31,85 +31,16 @@ from eventyard.delivery.state import StateStore
 from eventyard.log.base import Entry
 from eventyard.log.sqlite import SQLiteLog
 from eventyard.pipeline.router import Router
+from eventyard.testing.ecommerce import ecommerce_plan
 
 AIM = 0.60
 PARTITIONS = 4
 Event = dict[str, Any]
 
-_MONEY = {"type": "number", "minimum": 0}
-_CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$"}
-PRODUCT = {
-    "type": "object",
-    "required": ["product_id", "price"],
-    "properties": {
-        "product_id": {"type": "string", "minLength": 1},
-        "sku": {"type": "string"},
-        "name": {"type": "string"},
-        "category": {"type": "string"},
-        "brand": {"type": "string"},
-        "price": _MONEY,
-        "quantity": {"type": "integer", "minimum": 1},
-        "url": {"type": "string", "format": "uri"},
-    },
-}
-PLAN: dict[str, Any] = {
-    "name": "shop",
-    "sources": ["web"],
-    "events": {
-        "Products Searched": {
-            "type": "object",
-            "required": ["query"],
-            "properties": {"query": {"type": "string"}},
-        },
-        "Product Viewed": {
-            **PRODUCT,
-            "properties": {**PRODUCT["properties"], "currency": _CURRENCY, "value": _MONEY},
-        },
-        "Product Added": {
-            **PRODUCT,
-            "properties": {**PRODUCT["properties"], "cart_id": {"type": "string"}},
-        },
-        "Checkout Started": {
-            "type": "object",
-            "required": ["order_id", "currency"],
-            "properties": {
-                "order_id": {"type": "string"},
-                "revenue": _MONEY,
-                "currency": _CURRENCY,
-                "products": {"type": "array", "items": PRODUCT},
-            },
-        },
-        "Order Completed": {
-            "type": "object",
-            "required": ["order_id", "revenue", "currency", "products"],
-            "properties": {
-                "checkout_id": {"type": "string"},
-                "order_id": {"type": "string", "minLength": 1},
-                "total": _MONEY,
-                "revenue": _MONEY,
-                "shipping": _MONEY,
-                "tax": _MONEY,
-                "discount": _MONEY,
-                "coupon": {"type": "string"},
-                "currency": _CURRENCY,
-                "products": {"type": "array", "items": {"$ref": "#/definitions/product"}},
-            },
-            "definitions": {"product": PRODUCT},
-        },
-    },
-    "identify_traits": {
-        "type": "object",
-        "properties": {
-            "email": {"type": "string", "format": "email"},
-            "plan": {"enum": ["free", "pro"]},
-        },
-    },
-    "settings": {
-        "unplanned_events": "block",
-        "unplanned_properties": "omit",
-        "violations": "block",
-    },
-}
+PLAN: dict[str, Any] = ecommerce_plan(
+    sources=["web"],
+    settings={"unplanned_events": "block", "unplanned_properties": "omit", "violations": "block"},
+)
 
 
 def _product(rng: random.Random, i: int) -> Event:
