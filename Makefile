@@ -7,7 +7,7 @@ DATA_DIR ?= .eventyard
 # installed again whenever the lock (or package.json) is newer than the last install.
 VENDOR := vendor/node_modules/.installed
 
-.PHONY: run test lint install
+.PHONY: run test lint install dist
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,11 +25,14 @@ install: $(BIN)/.installed $(VENDOR) ## create .venv, install eventyard and its 
 run: $(BIN)/.installed $(VENDOR) ## run eventyard on the embedded default (SQLite in .eventyard/)
 	$(BIN)/eventyard serve --config $(CONFIG) --data-dir $(DATA_DIR)
 
+dist: $(BIN)/.installed $(VENDOR) ## the wheel and sdist in dist/, with the browser files (setup.py)
+	$(BIN)/python -m build --outdir dist
+
 lint: $(BIN)/.installed ## ruff and mypy --strict
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: lint $(VENDOR) ## the whole suite: lint, type check, services, pytest
+test: lint $(VENDOR) ## the whole suite: lint, type check, services, pytest (the wheel check too)
 	bash scripts/services.sh
 	$(BIN)/pytest

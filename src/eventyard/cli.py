@@ -31,6 +31,7 @@ from eventyard.cli_common import (
 from eventyard.cli_compare import compare_routes
 from eventyard.cli_config import apply, export
 from eventyard.cli_destinations import destinations, test_connection
+from eventyard.cli_ops import backup, doctor, init, options, setup
 from eventyard.cli_protocols import plans_app, typegen
 from eventyard.cli_query import query
 from eventyard.cli_replay import replay
@@ -60,10 +61,12 @@ def serve(
     ] = None,
 ) -> None:
     """Run the tracking API, the pipeline and delivery until SIGTERM or Ctrl-C."""
+    from eventyard.delivery.http_logs import redact_http_logs
     from eventyard.server import serve as run_server
 
     config = load(config_path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    redact_http_logs()
 
     def ready(url: str, running: Config) -> None:
         err.print(
@@ -89,8 +92,12 @@ def _render(data: dict[str, Any]) -> None:
     sources = Table(title="Sources")
     sources.add_column("source")
     sources.add_column("received", justify="right")
+    sources.add_column("rate limited", justify="right")
     for source in data["sources"]:
-        sources.add_row(source["name"], str(source["received"]))
+        limited = source.get("rate_limited")
+        sources.add_row(
+            source["name"], str(source["received"]), "-" if limited is None else str(limited)
+        )
     out.print(sources)
     out.print(f"pipeline lag: {data['pipeline']['lag']} events")
     dests = Table(title="Destinations")
@@ -146,6 +153,9 @@ app.add_typer(users_app)
 app.add_typer(tokens_app)
 app.command()(typegen)
 app.add_typer(plans_app)
+app.callback()(options)
+for command in (init, doctor, setup, backup):
+    app.command()(command)
 
 
 def main() -> None:

@@ -39,7 +39,10 @@ def _render(data: dict[str, Any]) -> None:
     if data["description"]:
         out.print(data["description"], highlight=False)
     order = "kept per user" if data["ordered"] else "not guaranteed"
-    out.print(f"order: {order}; consent category: {data['consent_category'] or '-'}")
+    suggested = data["consent_category"] or "-"
+    out.print(f"order: {order}; suggested consent category: {suggested}", highlight=False)
+    names = ", ".join(data["catalog_names"]) or "-"
+    out.print(f"integrations keys (Segment catalog names): {names}", highlight=False)
     settings = Table(title="settings:")
     for column in ("key", "type", "required", "default"):
         settings.add_column(column)

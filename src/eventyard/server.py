@@ -29,20 +29,22 @@ import socket
 from collections.abc import Callable, Generator
 from pathlib import Path
 
-import httpx
 import uvicorn
 
 from eventyard.control.api import api_routes
 from eventyard.control.config import Config
 from eventyard.control.context import ServerContext
 from eventyard.control.plane import ControlPlane
+from eventyard.delivery.outbound import outbound_client
 from eventyard.delivery.service import DeliveryService
 from eventyard.delivery.state import open_state
 from eventyard.errors import EventyardError
+from eventyard.http_protocol import bounded_http_protocol
 from eventyard.ingest.analytics_js import analytics_js_routes
 from eventyard.ingest.app import create_app
 from eventyard.log import open_log
 from eventyard.pipeline.router import Router
+from eventyard.private_files import data_roots, make_private
 from eventyard.profiles.api import profile_api_routes
 from eventyard.storage.replay import ReplayService
 from eventyard.storage.service import archive_root
@@ -109,6 +111,7 @@ async def serve(
 ) -> None:
     """Run until SIGTERM/SIGINT; `on_ready` gets the listening URL and the running config
     (the file's settings with the objects of state.db). data_dir must exist."""
+    make_private(data_roots(config, data_dir))
     with _lock_data_dir(data_dir):
         await _serve_locked(config, data_dir, _listen(host, port), host, on_ready)
 
@@ -135,7 +138,7 @@ async def _serve_locked(
                 print(f"  {change.describe()}", flush=True)
         live = plane.live
         config = live.current  # the file's process settings + the objects of state.db
-        async with httpx.AsyncClient(follow_redirects=False) as client:
+        async with outbound_client(config.server.outbound) as client:
             delivery = DeliveryService(config, state, client)
             router = Router(config, log, state, on_enqueued=delivery.notify)
             storage = StorageProcess(config, log, data_dir)
@@ -152,7 +155,7 @@ async def _serve_locked(
                 *api_routes(ctx),
                 *ui_routes(ctx),
             ]
-            app = create_app(config, log, extra_routes=routes, live=live)
+            app = create_app(config, log, extra_routes=routes, live=live, limits=ctx.limits)
             server = _Server(
                 uvicorn.Config(
                     app,
@@ -166,6 +169,8 @@ async def _serve_locked(
                     # X-Forwarded-For is honoured by the ingest API itself, only from
                     # server.trusted_proxies; uvicorn would otherwise trust 127.0.0.1.
                     proxy_headers=False,
+                    http=bounded_http_protocol(config.server.request_timeout),
+                    ws="none",
                 )
             )
 

@@ -358,8 +358,9 @@ def parse_prometheus(text: str) -> dict[str, float]:
     return samples
 
 
-async def test_metrics_is_valid_prometheus_text_without_a_token(api_world: World) -> None:
+async def test_metrics_is_valid_prometheus_text(api_world: World) -> None:
     state = api_world.ctx.state
+    api_world.ctx.plane.file_config.server.metrics_token = "scrape-token"
     await seed_trace(
         state,
         step("m1", "queued", T0),
@@ -369,7 +370,8 @@ async def test_metrics_is_valid_prometheus_text_without_a_token(api_world: World
     )
     await seed_dead(state, "b", "m3", T0, b"{}")
     await seed_dead(state, "c", "m4", T0, b"{}")
-    response = await api_world.call("GET", "/metrics", None)
+    scraper = {"Authorization": "Bearer scrape-token"}
+    response = await api_world.call("GET", "/metrics", None, headers=scraper)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     samples = parse_prometheus(response.text)

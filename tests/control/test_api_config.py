@@ -276,11 +276,11 @@ async def test_put_with_the_mask_keeps_the_secret_and_a_new_value_replaces_it(
     api_world: World,
 ) -> None:
     shown = (await api_world.call("GET", "/api/v1/destinations/a")).json()
-    shown["settings"]["url"] = "http://127.0.0.1:9/new"
+    shown["settings"]["batch_size"] = 5
     assert (await api_world.call("PUT", "/api/v1/destinations/a", json=shown)).status_code == 200
     running = live_destination(api_world, "a")
     assert running is not None and running.settings == {
-        "url": "http://127.0.0.1:9/new", "shared_secret": SECRET,
+        "url": "http://127.0.0.1:9/a", "shared_secret": SECRET, "batch_size": 5,
     }  # fmt: skip
     shown["settings"]["shared_secret"] = "rotated"
     await api_world.call("PUT", "/api/v1/destinations/a", json=shown)

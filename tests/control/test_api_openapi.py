@@ -122,7 +122,7 @@ async def test_the_docs_page_is_self_contained_and_lists_every_operation(
         assert escape(spec_path(endpoint.path)) in page, endpoint.path
         assert escape(endpoint.summary) in page
     assert 'id="schema-DestinationConfig"' in page
-    assert "Prometheus" in page  # the intro says why /metrics needs no token
+    assert "server.metrics_token" in page  # the intro says how to scrape /metrics
 
 
 async def test_the_catalog_lists_installed_types(api_world: World) -> None:

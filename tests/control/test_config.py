@@ -149,6 +149,32 @@ def test_bad_trusted_proxy_cidr(cidr: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("cdp.example.com", "must start with https://"),
+        ("https://cdp.example.com/cdp", "only a scheme and a host"),
+        ("https://user@cdp.example.com", "only a scheme and a host"),
+        ("https://cdp.example.com?x=1", "only a scheme and a host"),
+        ('https://a"b', "no valid host"),
+    ],
+)
+def test_bad_public_url(url: str, message: str) -> None:
+    fails(f"server:\n  public_url: '{url}'\n", "server.public_url", message)
+
+
+@pytest.mark.parametrize("value", ["0", "500ms", "2h"])
+def test_request_timeout_out_of_range(value: str) -> None:
+    fails(f"server:\n  request_timeout: {value}\n", "server.request_timeout", "between 1s and 1h")
+
+
+def test_server_defaults() -> None:
+    server = parse_config("").server
+    assert (server.public_url, server.request_timeout) == (None, 30.0)
+    server = parse_config("server:\n  public_url: https://cdp.example.com/\n").server
+    assert server.public_url == "https://cdp.example.com/"
+
+
 @pytest.mark.parametrize("value", ["24x", "h", "1.2.3s", "true", "[1]"])
 def test_bad_duration(value: str) -> None:
     fails(f"log:\n  retention: {value}\n", "eventyard.yaml:2:", "log.retention")

@@ -8,6 +8,7 @@ import io
 import sqlite3
 from pathlib import Path
 
+import msgspec
 import pytest
 from rich.console import Console
 
@@ -106,3 +107,21 @@ def test_the_runtime_config_from_the_store_prints_without_secrets(
     assert destinations[0].settings["shared_secret"] == SECRET
     for text in printed(Config(sources=sources, destinations=destinations)):
         assert SECRET not in text and WEBHOOK_SECRET not in text
+
+
+def test_a_slack_webhook_url_prints_masked_and_the_rest_of_the_mapping_shown() -> None:
+    """Slack's `url` mapping is the credential (a `password` action field)."""
+    hook = "https://hooks.slack.com/services/T0/B0/s3cr3t-hook-path"
+    dest = msgspec.convert(
+        {
+            "name": "chat",
+            "type": "slack",
+            "sources": ["web"],
+            "actions": {"postToChannel": {"mapping": {"url": hook, "channel": "alerts"}}},
+        },
+        DestinationConfig,
+    )
+    for text in printed(dest):
+        assert "s3cr3t-hook-path" not in text
+        assert "'url': '********'" in text and "'channel': 'alerts'" in text
+    assert dest.actions["postToChannel"].mapping == {"url": hook, "channel": "alerts"}

@@ -106,8 +106,9 @@ async def test_the_api_refuses_to_leave_a_workspace_without_an_owner(api_world: 
 
 
 async def test_members_of_another_workspace_are_unknown_here(api_world: World) -> None:
-    body = {"email": "ana@example.com", "role": "owner", "password": PASSWORD}
-    await api_world.call("POST", "/api/v1/users", "other", json=body)
+    await api_world.ctx.plane.change(
+        lambda conn: accounts.create_user(conn, "ana@example.com", PASSWORD, "other", "owner", "t")
+    )
     for method, json in (("PUT", {"role": "viewer"}), ("DELETE", None)):
         response = await api_world.call(method, "/api/v1/users/ana@example.com", json=json)
         assert_error(response, 404, "unknown_user")

@@ -254,7 +254,7 @@ async def test_write_keys_are_unique_across_workspaces(state: StateStore, box: S
         lambda c: store.put_object(
             c, box, "source", "acme", {"name": "app", "write_key": "wk_web"}, "t"
         ),
-        "sources.app.write_key: write_key already used",
+        "sources.app.write_key: this write key is taken",
     )
 
 

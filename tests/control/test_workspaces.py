@@ -48,7 +48,12 @@ def test_an_empty_workspace_is_deleted_with_its_tokens_and_memberships(
     assert (entry.action, entry.kind, entry.name, entry.actor) == (
         "delete", "workspace", "acme", "token:ci",
     )  # fmt: skip
-    assert entry.before == {"name": "acme", "tokens": ["ci"], "memberships": ["ana@example.com"]}
+    assert entry.before == {
+        "name": "acme",
+        "tokens": ["ci"],
+        "memberships": ["ana@example.com"],
+        "invitations": [],
+    }
     assert token not in str(entry)
 
 

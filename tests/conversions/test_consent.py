@@ -41,10 +41,26 @@ def test_segment_category_preferences_and_google_signals() -> None:
         "country": "US",
         "state": "CA",
     }
-    assert state.category("advertising") is False
-    assert state.category("ANALYTICS") is True
-    assert state.category("Functional") is None
+    assert state.category("Advertising") is False
+    assert state.category("Analytics") is True
+    assert state.category("analytics") is False  # exact names, as Segment's categoryId
+    assert state.category("Functional") is False  # left out of stated preferences: refused
+    assert state.category("Bad") is False  # only `true` grants
     assert state.region == "US-CA"
+
+
+@pytest.mark.parametrize("consent", [None, {}, {"ad_user_data": True}, {"categoryPreferences": 1}])
+def test_no_preferences_stated_means_consent_is_not_enforced(consent: Any) -> None:
+    state = ConsentState.from_event(_event(consent))
+    assert not state.stated and state.category("Advertising") is None
+    assert decide(state, ["Advertising"], "suppress", None, []).action == "send"
+
+
+def test_an_empty_preferences_object_refuses_every_category() -> None:
+    state = ConsentState.from_event(_event({"categoryPreferences": {}}))
+    assert state.stated and state.category("Advertising") is False
+    assert decide(state, ["Advertising"], "suppress", None, []).action == "suppress"
+    assert decide(state, [], "suppress", None, []).action == "send"  # unmapped: sent
 
 
 def test_boolean_false_signal_is_kept() -> None:
@@ -75,25 +91,27 @@ def test_hostile_consent_never_raises(consent: Any) -> None:
     state = ConsentState.from_event(_event(consent, location=["nope"]))
     assert len(state.categories) <= 100
     assert state.ad_user_data is None and state.country is None
-    assert decide(state, ["Advertising"], "suppress", _LIMITABLE, ["US"]).action == "send"
+    expected = "suppress" if state.stated else "send"  # stated without a true Advertising
+    assert decide(state, ["Advertising"], "suppress", _LIMITABLE, ["US"]).action == expected
 
 
 _CASES: list[tuple[dict[str, Any], list[str], str, ConversionSpec | None, list[str], str]] = [
     # (categoryPreferences, needed, fallback, spec, limited_regions, expected action)
-    ({}, ["Advertising"], "suppress", _LIMITABLE, [], "send"),
+    ({}, ["Advertising"], "suppress", _LIMITABLE, [], "suppress"),
     ({"Advertising": True}, ["Advertising"], "suppress", _LIMITABLE, [], "send"),
-    ({"Analytics": False}, ["Advertising"], "suppress", _LIMITABLE, [], "send"),
+    ({"Analytics": True}, ["Advertising"], "suppress", _LIMITABLE, [], "suppress"),
     ({"Advertising": False}, ["Advertising"], "suppress", _LIMITABLE, [], "suppress"),
-    ({"advertising": False}, ["Advertising"], "suppress", _LIMITABLE, [], "suppress"),
+    ({"advertising": True}, ["Advertising"], "suppress", _LIMITABLE, [], "suppress"),
     ({"Advertising": False}, ["Advertising"], "limited", _LIMITABLE, [], "limited"),
     ({"Advertising": False}, ["Advertising"], "limited", _NO_LIMIT, [], "suppress"),
     ({"Advertising": False}, ["Advertising"], "limited", None, [], "suppress"),
     ({"Advertising": True, "Ads": False}, ["Advertising", "Ads"], "suppress", None, [], "suppress"),
+    ({"Advertising": True, "Ads": True}, ["Advertising", "Ads"], "suppress", None, [], "send"),
     ({"Advertising": False}, [], "suppress", _LIMITABLE, [], "send"),
-    ({}, ["Advertising"], "suppress", _LIMITABLE, ["US-CA"], "limited"),
-    ({}, ["Advertising"], "suppress", _LIMITABLE, ["us"], "limited"),
-    ({}, ["Advertising"], "suppress", _LIMITABLE, ["US-CO"], "send"),
-    ({}, ["Advertising"], "suppress", _NO_LIMIT, ["US-CA"], "send"),
+    ({"Advertising": True}, ["Advertising"], "suppress", _LIMITABLE, ["US-CA"], "limited"),
+    ({"Advertising": True}, ["Advertising"], "suppress", _LIMITABLE, ["us"], "limited"),
+    ({"Advertising": True}, ["Advertising"], "suppress", _LIMITABLE, ["US-CO"], "send"),
+    ({"Advertising": True}, ["Advertising"], "suppress", _NO_LIMIT, ["US-CA"], "send"),
     ({"Advertising": False}, ["Advertising"], "suppress", _LIMITABLE, ["US-CA"], "suppress"),
 ]
 

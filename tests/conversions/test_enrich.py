@@ -24,11 +24,17 @@ _KEYS = {
     "value",
     "currency",
     "linked_event_id",
+    "shipping",
+    "tax",
+    "coupon",
+    "affiliation",
+    "method",
     "contents",
     "user",
     "click_ids",
     "ip",
     "user_agent",
+    "locale",
     "page_url",
     "referrer",
     "action_source",
@@ -343,8 +349,7 @@ def test_overflowing_product_sums_and_unencodable_events() -> None:
     assert _build(make_event(event="Order Completed", properties=huge))["value"] is None
     zero = {"products": [{"id": "a", "price": 5, "quantity": 0}]}
     assert _build(make_event(event="Order Completed", properties=zero))["value"] == 0.0
-    assert (
-        _build(make_event(event="Order Completed", userId=10**5000))["user"]["external_id"] is None
-    )
+    unusable = make_event(event="Order Completed", userId=10**5000, anonymousId=None)
+    assert _build(unusable)["user"]["external_id"] is None
     odd = make_event(messageId=None, properties={"n": 2**70})
     assert event_id_for(odd, "lead") == event_id_for(copy.deepcopy(odd), "lead")

@@ -55,6 +55,19 @@ def test_sha256_hex_is_lowercase_hex_of_utf8() -> None:
             "jo.ann+tag@example.org",
             "joann@example.org",
         ),
+        (
+            "Jane_Doe-X.Y+tag@Example.com",
+            "jane_doe-x.y+tag@example.com",
+            "jane_doe-x.y+tag@example.com",
+            "janedoexy@example.com",
+        ),
+        # Reddit's own example: the alias goes first, then every non-alphanumeric character
+        (
+            "Al.ice$+Apple@Example.Com",
+            "al.ice$+apple@example.com",
+            "al.ice$+apple@example.com",
+            "alice@example.com",
+        ),
         ("a@b", "a@b", "a@b", "a@b"),
         ("no-at-sign.example.com", None, None, None),
         ("@example.com", None, None, None),
@@ -295,3 +308,36 @@ def test_normalizers_never_raise_and_are_stable(
 def test_phone_with_any_country_never_raises(value: str, country: str | None) -> None:
     result = identity.phone_e164(value, country)
     assert result is None or (result.startswith("+") and result[1:].isdigit())
+
+
+def test_reddit_documented_hash() -> None:
+    """Reddit's advanced-matching guide: both spellings hash to this digest."""
+    digest = "ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976"
+    for spelling in ("alice@example.com", "Al.ice$+Apple@Example.Com"):
+        assert identity.hash_once(spelling, identity.email_reddit) == digest
+
+
+@pytest.mark.parametrize(
+    ("tag", "region"),
+    [
+        ("en-US", "us"),
+        ("en_us", "us"),
+        ("zh-Hant-TW", "tw"),
+        ("de-DE.UTF-8", "de"),
+        ("fr", None),
+        ("en-XX", None),
+        ("", None),
+    ],
+)
+def test_locale_region(tag: str, region: str | None) -> None:
+    assert identity.locale_region(tag) == region
+
+
+def test_user_country_takes_the_locale_as_the_last_hint_for_phones_only() -> None:
+    conversion = {"user": {"country": None}, "consent": {"country": None}, "locale": "en-US"}
+    assert identity.user_country(conversion) is None
+    assert identity.user_country(conversion, locale=True) == "us"
+    told = conversion | {"consent": {"country": "CA"}}
+    assert identity.user_country(told, locale=True) == "ca"
+    assert identity.user_country(told | {"user": {"country": "Germany"}}, locale=True) == "ca"
+    assert identity.user_country(told | {"user": {"country": "DE"}}, locale=True) == "de"

@@ -16,8 +16,10 @@ import pytest
 
 from eventyard.control.config import Config, DeliverySettings, DestinationConfig, SourceConfig
 from eventyard.control.duration import Duration
+from eventyard.control.outbound_config import OutboundSettings
 from eventyard.delivery import DeliveryService, StateStore, jobs
 from eventyard.delivery.jobs import NewJob
+from eventyard.delivery.outbound import outbound_client
 from eventyard.destinations import registry
 from eventyard.destinations.webhook import definition as webhook
 from fakes.webhook_receiver import WebhookReceiver
@@ -118,7 +120,8 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as http:
+    """The client the server makes: every delivery test goes through the outbound policy."""
+    async with outbound_client(OutboundSettings()) as http:
         yield http
 
 

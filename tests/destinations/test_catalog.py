@@ -75,6 +75,10 @@ def test_the_cli_prints_the_reference_and_refuses_unknown_types() -> None:
     shown = subprocess.run([*run, "webhook", "--json"], capture_output=True, text=True, check=True)
     data = json.loads(shown.stdout)
     assert data["actions"]["send"]["fields"]["data"]["default"] == {"@path": "$."}
+    assert data["catalog_names"] == ["Webhooks", "Webhook", "Webhooks (Actions)"]
+    shown = subprocess.run([*run, "mixpanel"], capture_output=True, text=True, check=True)
+    assert "suggested consent category: Analytics" in shown.stdout
+    assert "integrations keys (Segment catalog names): Mixpanel, Mixpanel (Actions)" in shown.stdout
     unknown = subprocess.run([*run, "nope"], capture_output=True, text=True, check=False)
     assert unknown.returncode == 2
     assert "unknown destination type 'nope'" in unknown.stdout

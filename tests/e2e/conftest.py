@@ -75,6 +75,17 @@ def start_server(tmp_path: Path) -> Iterator[Callable[[str], ServerProcess]]:
             server.kill()
 
 
+def module_server(factory: pytest.TempPathFactory, config: str) -> Iterator[ServerProcess]:
+    """One server for a whole test module (for a module-scoped fixture to yield from): for
+    tests that only send requests, a start per test would cost seconds each."""
+    root = factory.mktemp("server")
+    (root / "eventyard.yaml").write_text(config)
+    (root / "data").mkdir()
+    server = ServerProcess(config=root / "eventyard.yaml", data_dir=root / "data").start()
+    yield server
+    server.kill()
+
+
 async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():

@@ -36,6 +36,8 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     token: str = TOKEN
+    launcher: tuple[str, ...] = ("-m", "eventyard")
+    """What python runs before `serve ...`: `-c <code>` can set logging up first."""
 
     @property
     def url(self) -> str:
@@ -47,7 +49,7 @@ class ServerProcess:
         return {"Authorization": f"Bearer {self.token}"}
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
-        command = [sys.executable, "-m", "eventyard", "serve", "--config", str(self.config)]
+        command = [sys.executable, *self.launcher, "serve", "--config", str(self.config)]
         command += ["--data-dir", str(self.data_dir), "--port", str(self.port)]
         with (self.data_dir.parent / f"server-{self.port}.log").open("ab") as log:
             env = os.environ.copy() | {"EVENTYARD_ADMIN_TOKEN": self.token}

@@ -70,7 +70,14 @@ def test_apply_prints_the_plan_and_export_applies_back_as_a_no_op(
     assert exported.returncode == 0
     assert "shared_secret: '********'" in exported.stdout and SECRET not in exported.stdout
     edited = tmp_path / "edited.yaml"
-    edited.write_text(exported.stdout.replace("example.com/in", "example.com/v2"))
+    moved = exported.stdout.replace("example.com/in", "example.com/v2")
+    edited.write_text(moved)  # a new address with the mask: the secret must come along
+    refused = eventyard("apply", "-f", str(edited), data_dir=data)
+    assert refused.returncode == 2
+    assert (
+        "destinations.hook.settings.url changed: set settings.shared_secret again" in refused.stderr
+    )
+    edited.write_text(moved.replace("'********'", "${HOOK_SECRET}"))
     changed = eventyard("apply", "-f", str(edited), data_dir=data)
     assert changed.stdout == (
         '~ destination hook: settings.url "https://example.com/in" -> "https://example.com/v2"\n'

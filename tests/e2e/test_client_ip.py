@@ -1,4 +1,5 @@
-"""context.ip through the real server: X-Forwarded-For counts only from trusted proxies."""
+"""context.ip through the real server: X-Forwarded-For counts only from trusted proxies, and
+only client-side events (here: a browser's) get an address at all."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ async def test_forwarded_for_is_believed_only_from_configured_proxies(
     server = await asyncio.to_thread(start_server, server_section + config_text(receiver.url))
     async with httpx.AsyncClient() as client:
         response = await client.post(
-            f"{server.url}/v1/track",
+            f"{server.url}/v1/t",  # analytics.js's path: a browser's address is the user's
             json={"userId": "u1", "event": "Signed Up"},
             auth=(WRITE_KEY, ""),
             headers={"X-Forwarded-For": "203.0.113.9"},

@@ -46,16 +46,19 @@ destinations:
     settings: {{url: "{forward}", shared_secret: {SEGMENT_SECRET}}}
   - name: via-segment
     type: meta-conversions-api
+    consent_categories: [Advertising]
     sources: [segment]
     mode: observe
     settings: {settings}
   - name: direct
     type: meta-conversions-api
+    consent_categories: [Advertising]
     sources: [web]
     mode: observe
     settings: {settings}
   - name: missing-one
     type: meta-conversions-api
+    consent_categories: [Advertising]
     sources: [segment]
     mode: observe
     filter: 'properties.order_id != "o-3"'

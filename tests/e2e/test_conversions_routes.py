@@ -41,11 +41,12 @@ destinations:
   - name: meta
     type: meta-conversions-api
     sources: [web, server]
-    consent_categories: [advertising]
+    consent_categories: [Advertising]
     settings: {settings}
   - name: meta-ldu
     type: meta-conversions-api
     sources: [web]
+    consent_categories: [Advertising]
     consent_fallback: limited
     conversion_events: [lead]
     settings: {settings}
@@ -107,7 +108,7 @@ async def test_dedup_click_ids_consent_and_ldu(
         steps = await asyncio.to_thread(trace_of, server, lead["messageId"])
         meta_steps = [(s["step"], s["detail"]) for s in steps if s["destination"] == "meta"]
         assert meta_steps[0][0] == "consent"
-        assert meta_steps[0][1].startswith("consent denied for advertising")
+        assert meta_steps[0][1].startswith("consent denied for Advertising")
         steps = await asyncio.to_thread(trace_of, server, backend["messageId"])
         meta_steps = [(s["step"], s["detail"]) for s in steps if s["destination"] == "meta"]
         assert meta_steps[0][0] == "duplicate"

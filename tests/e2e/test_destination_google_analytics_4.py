@@ -38,6 +38,7 @@ def _first(first: dict[str, Any]) -> None:
         "transaction_id": "A-1",
         "value": 42.5,
         "currency": "USD",
+        "engagement_time_msec": 1,  # Segment's default, so that GA4 counts the user
         "items": None,
     }
     assert first["params"]["items"] == [

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from segment.analytics.client import Client
 
@@ -236,3 +237,123 @@ async def test_plans_import_and_export_on_the_data_dir(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "no tracking plan named 'nope'" in missing.stderr
     nowhere = await cli("plans", "export", "x", "--data-dir", str(tmp_path / "empty"))
     assert nowhere.returncode == 2 and "no state.db" in nowhere.stderr
+
+
+def segment_controls_config(hook: str, quarantine: str) -> str:
+    """Segment's Omit for violations, the common schema's own Block (bots), and violation
+    forwarding to the quarantine source."""
+    document = json.loads(config_text(hook, quarantine))
+    document["tracking_plans"][0]["settings"] = {
+        "unplanned_properties": "omit",
+        "violations": "omit",
+        "common_violations": "block",
+        "forward_violations_to": "quarantine",
+    }
+    bots = {"not": {"pattern": "([Bb]ot|crawl|spider)"}}
+    document["tracking_plans"][0]["common"] = {
+        "properties": {"context": {"properties": {"userAgent": bots}}}
+    }
+    document["transformations"] = []
+    return json.dumps(document, indent=2)
+
+
+async def test_segment_omit_common_blocking_and_violation_events(
+    receiver: WebhookReceiver,
+    quarantine: WebhookReceiver,
+    start_server: Callable[[str], ServerProcess],
+) -> None:
+    config = segment_controls_config(receiver.url, quarantine.url)
+    server = await asyncio.to_thread(start_server, config)
+    client = Client(WRITE_KEY, host=server.url, sync_mode=True, max_retries=1)
+    bad = order_completed(revenue="55", gift_wrap=True)
+    client.track("u1", "Order Completed", bad, message_id="s-omit")
+    crawler = {"userAgent": "Googlebot/2.1"}
+    client.track("u1", "Order Completed", order_completed(), context=crawler, message_id="s-bot")
+    client.track("u1", "Order Completed", order_completed(), message_id="s-good")
+
+    delivered = {e["messageId"]: e for e in delivered_events(await receiver.wait_for(2, 20))}
+    kept = delivered["s-omit"]
+    assert "revenue" not in kept["properties"] and "gift_wrap" not in kept["properties"]
+    assert kept["context"]["violations"] == [
+        {
+            "violationField": "properties.gift_wrap",
+            "violationType": "Unplanned Property",
+            "violationDescription": "'gift_wrap' is not planned for this event",
+        },
+        {
+            "violationField": "properties.revenue",
+            "violationType": "Invalid Type",
+            "violationDescription": "Invalid type. Expected: number, given: string",
+        },
+    ]
+    violations = delivered_events(await quarantine.wait_for(3, 20))
+    by_field = {
+        (v["properties"]["eventMessageID"], v["properties"]["violationField"]): v
+        for v in violations
+    }
+    assert set(by_field) == {
+        ("s-omit", "properties.revenue"),
+        ("s-omit", "properties.gift_wrap"),
+        ("s-bot", "context.userAgent"),
+    }
+    revenue = by_field["s-omit", "properties.revenue"]
+    assert revenue["event"] == "Violation Generated" and revenue["userId"] == "schema-violations"
+    assert revenue["forwardedFromProject"] == "web"
+    assert revenue["context"]["library"]["name"] == "analytics-python"
+    assert {
+        key: revenue["properties"][key]
+        for key in (
+            "appVersion",
+            "eventName",
+            "eventType",
+            "sourceID",
+            "trackingPlanID",
+            "violationType",
+        )
+    } == {
+        "appVersion": "",
+        "eventName": "Order Completed",
+        "eventType": "track",
+        "sourceID": "web",
+        "trackingPlanID": "shop",
+        "violationType": "Invalid Type",
+    }
+    traced = await cli("trace", "s-bot", "--url", server.url, "--json")
+    steps = json.loads(traced.stdout)["steps"]
+    assert [s["step"] for s in steps if s["destination"] == "hook"] == ["blocked"], steps
+    assert set(delivered) == {"s-omit", "s-good"}
+    assert server.stop() == 0
+
+
+async def test_a_draft_04_config_api_plan_imports_and_checks_as_draft_04(
+    receiver: WebhookReceiver,
+    quarantine: WebhookReceiver,
+    start_server: Callable[[str], ServerProcess],
+) -> None:
+    """Imported through the REST API of a running server, then enforced on the Segment
+    client's events: draft-04's boolean `exclusiveMinimum` is a rule, not a schema error."""
+    document = json.loads(config_text(receiver.url, quarantine.url))
+    document["tracking_plans"], document["transformations"] = [], []
+    server = await asyncio.to_thread(start_server, json.dumps(document))
+    positive = {"type": "number", "minimum": 0, "exclusiveMinimum": True}
+    rule = {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "type": "object",
+        "properties": {"properties": {"type": "object", "properties": {"amount": positive}}},
+    }
+    plan = {"display_name": "Legacy", "rules": {"events": [{"name": "Paid", "rules": rule}]}}
+    plans = f"{server.url}/api/v1/tracking-plans"
+    async with httpx.AsyncClient(headers=server.headers, timeout=10) as api:
+        imported = await api.post(f"{plans}/import", params={"name": "legacy"}, json=plan)
+        assert imported.status_code == 200, imported.text
+        assert imported.json()["plan"]["events"]["Paid"]["$schema"] == rule["$schema"]
+        use = {"sources": ["web"], "settings": {"violations": "block"}}
+        assert (await api.patch(f"{plans}/legacy", json=use)).status_code == 200
+        exported = (await api.get(f"{plans}/legacy/export")).json()
+    assert exported["rules"][0]["jsonSchema"]["$schema"] == rule["$schema"]
+    client = Client(WRITE_KEY, host=server.url, sync_mode=True, max_retries=1)
+    client.track("u1", "Paid", {"amount": 0}, message_id="d4-zero")
+    client.track("u1", "Paid", {"amount": 5}, message_id="d4-five")
+    await receiver.wait_for(1, timeout=20)  # same user, same partition: d4-zero went first
+    assert {e["messageId"] for e in delivered_events(receiver.requests)} == {"d4-five"}
+    assert server.stop() == 0

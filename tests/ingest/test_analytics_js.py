@@ -10,9 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from eventyard.control.config import Config, SourceConfig
 from eventyard.ingest.analytics_js import analytics_js_routes
+from eventyard.ingest.origin import ForwardedProto
 from eventyard.ui.vendor import vendor_dir
 
 from .conftest import WRITE_KEY, make_config
@@ -44,7 +46,10 @@ def chunk_files() -> list[str]:
 
 
 def client_for(ctx: Context, peer: str = "203.0.113.7") -> httpx.AsyncClient:
-    app = Starlette(routes=analytics_js_routes(ctx))
+    """The routes behind the scheme middleware, as in the server's app."""
+    proxies = ctx.config.server.trusted_proxies
+    middleware = [Middleware(ForwardedProto, trusted_proxies=proxies)]
+    app = Starlette(routes=analytics_js_routes(ctx), middleware=middleware)
     transport = httpx.ASGITransport(app=app, client=(peer, 5555))
     return httpx.AsyncClient(transport=transport, base_url="http://collector.test:8088")
 
@@ -108,6 +113,25 @@ async def test_library_names_the_origin_behind_a_trusted_proxy() -> None:
     async with client_for(ctx, peer="203.0.113.9") as direct:  # anyone can send the header
         body = (await direct.get(LIBRARY_URL, headers=headers)).content
     assert b'"http://cdp.example.com/analytics-next/bundles/"' in body
+
+
+async def test_public_url_is_served_whatever_the_host_header() -> None:
+    ctx = Context(make_config(public_url="https://cdp.example.com"))
+    async with client_for(ctx) as c:
+        for host in ("evil.example", 'evil"host', "collector.test:8088"):
+            response = await c.get(LIBRARY_URL, headers={"Host": host})
+            assert response.status_code == 200
+            assert b'"https://cdp.example.com/analytics-next/bundles/"' in response.content
+            assert b"evil" not in response.content
+            assert response.headers["cache-control"] == "public, max-age=300"
+
+
+async def test_a_copy_made_from_the_host_header_is_not_for_shared_caches(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get(LIBRARY_URL, headers={"Host": "evil.example"})
+    assert b'"http://evil.example/analytics-next/bundles/"' in response.content
+    assert response.headers["cache-control"] == "private, max-age=300"
 
 
 @pytest.mark.parametrize(

@@ -95,15 +95,20 @@ async def test_enrichment(client: httpx.AsyncClient, log: MemoryLog) -> None:
     body = {
         "writeKey": WRITE_KEY,
         "sentAt": iso(sent),
-        "context": {"library": {"name": "analytics-python"}, "locale": "en"},
-        "integrations": {"All": True},
+        "context": {
+            "library": {"name": "analytics-python"},
+            "locale": "en",
+            "device": {"type": "ios", "model": "iPhone7,2"},
+        },
+        "integrations": {"All": True, "Amplitude": {"session_id": 1}},
         "batch": [
             {
                 "type": "track",
                 "userId": 7,
                 "event": "E",
                 "timestamp": iso(original),
-                "context": {"locale": "fr"},
+                "context": {"locale": "fr", "device": {"name": "Ada's phone", "model": "X"}},
+                "integrations": {"Amplitude": {"user_agent": "ua"}, "Mixpanel": False},
                 "_metadata": {"bundled": []},
                 "writeKey": WRITE_KEY,
             },
@@ -119,12 +124,19 @@ async def test_enrichment(client: httpx.AsyncClient, log: MemoryLog) -> None:
     assert first["originalTimestamp"] == iso(original)
     assert datetime.fromisoformat(first["timestamp"]) == received - (sent - original)
     assert second["timestamp"] == second["originalTimestamp"] == second["receivedAt"]
+    # merged deeply, the message's keys win; a server library's events get no IP
     assert first["context"] == {
         "library": {"name": "analytics-python"},
         "locale": "fr",
-        "ip": "203.0.113.7",
+        "device": {"type": "ios", "model": "X", "name": "Ada's phone"},
     }
-    assert first["integrations"] == second["integrations"] == {"All": True}
+    assert first["integrations"] == {
+        "All": True,
+        "Amplitude": {"session_id": 1, "user_agent": "ua"},
+        "Mixpanel": False,
+    }
+    assert second["integrations"] == {"All": True, "Amplitude": {"session_id": 1}}
+    assert second["context"]["device"] == {"type": "ios", "model": "iPhone7,2"}
     assert "_metadata" not in first and "writeKey" not in first
     assert first["userId"] == "7"
     assert len(first["messageId"]) == 36 and log.records[0].message_id == first["messageId"]
@@ -136,7 +148,7 @@ async def request_ip(config: Config, peer: str, forwarded: str | None) -> str:
     transport = httpx.ASGITransport(app=create_app(config, log), client=(peer, 1))
     headers = {**AUTH, **({"X-Forwarded-For": forwarded} if forwarded else {})}
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        await client.post("/v1/page", json={"anonymousId": "a"}, headers=headers)
+        await client.post("/v1/p", json={"anonymousId": "a"}, headers=headers)
     ip: str = log.events()[0]["context"]["ip"]
     return ip
 

@@ -131,6 +131,19 @@ async def test_settings_protocol_behind_trusted_proxy() -> None:
     assert segment["protocol"] == "https"
 
 
+async def test_settings_name_the_public_url_whatever_the_host_header() -> None:
+    config = make_config(public_url="https://cdp.example.com")
+    transport = httpx.ASGITransport(app=create_app(config, MemoryLog()), client=("10.0.0.5", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://internal:8088") as client:
+        for host in ("evil.example", 'evil.test/"><script>'):
+            response = await client.get(
+                f"/v1/projects/{WRITE_KEY}/settings", headers={"Host": host}
+            )
+            segment = response.json()["integrations"]["Segment.io"]
+            assert segment["apiHost"] == "cdp.example.com/v1"
+            assert segment["protocol"] == "https"
+
+
 @pytest.mark.parametrize("host", ['evil.test/"><script>', "a b", "x.test/path", ""])
 async def test_settings_refuse_a_host_header_that_is_not_host_and_port(
     client: httpx.AsyncClient, host: str

@@ -171,13 +171,15 @@ async def test_consent_denial_suppresses_with_the_reason_for_every_destination(
     ad_type: str, state: StateStore, memory_log: MemoryLog
 ) -> None:
     analytics = plain("analytics", consent_categories=["analytics", "Advertising"])
-    router = router_for(world(ad("meta"), analytics, plain("hook")), state, memory_log)
+    meta = ad("meta", consent_categories=["Advertising"])
+    router = router_for(world(meta, analytics, plain("hook")), state, memory_log)
     sent = entry("m1", userId="u1", event="Order Completed", properties=ORDER, context=DENIED)
     assert await route(router, memory_log, sent) == 1  # only the hook needs no consent
     steps = {(d, s): detail for d, s, detail in await steps_of(state, "m1")}
     assert steps[("meta", "consent")].startswith("consent denied for Advertising")
     assert "needs Advertising" in steps[("meta", "consent")]
-    assert steps[("analytics", "consent")].startswith("consent denied for Advertising")
+    # category names are exact: "analytics" is not the event's "Analytics", so it is refused
+    assert steps[("analytics", "consent")].startswith("consent denied for analytics, Advertising")
     assert ("hook", "queued") in steps
     counts = await state.run(trace.counts)
     assert ("meta", "", "consent", "consent denied for Advertising", 1) in counts
@@ -186,31 +188,31 @@ async def test_consent_denial_suppresses_with_the_reason_for_every_destination(
     assert row["match_score"] is None
 
 
-async def test_consent_categories_override_the_type_and_an_empty_list_needs_none(
+async def test_a_destination_needs_only_the_categories_it_maps_and_none_by_default(
     ad_type: str, state: StateStore, memory_log: MemoryLog
 ) -> None:
-    config = world(ad("none", consent_categories=[]), ad("custom", consent_categories=["C0004"]))
+    config = world(ad("unmapped"), ad("empty", consent_categories=[]),
+                   ad("custom", consent_categories=["C0004"]))  # fmt: skip
     router = router_for(config, state, memory_log)
-    custom = {"consent": {"categoryPreferences": {"C0004": False, "Advertising": True}}}
+    custom = {"consent": {"categoryPreferences": {"C0004": True, "Advertising": False}}}
     await route(
         router,
         memory_log,
+        # C0004 left out of the preferences: refused
         entry("m1", userId="u1", event="Order Completed", properties=ORDER, context=DENIED),
         entry("m2", userId="u1", event="Lead Generated", context=custom),
     )
-    assert [conversion_of(e)["event_id"] for e in await jobs_of(state, "none")] == [
-        "purchase:1001",
-        "m2",
-    ]
-    assert [conversion_of(e)["event_id"] for e in await jobs_of(state, "custom")] == [
-        "purchase:1001"
-    ]
+    for unmapped in ("unmapped", "empty"):  # the type's suggested Advertising is no rule
+        ids = [conversion_of(e)["event_id"] for e in await jobs_of(state, unmapped)]
+        assert ids == ["purchase:1001", "m2"]
+    assert [conversion_of(e)["event_id"] for e in await jobs_of(state, "custom")] == ["m2"]
 
 
 async def test_limited_mode_by_fallback_and_by_region(
     ad_type: str, state: StateStore, memory_log: MemoryLog
 ) -> None:
-    config = world(ad("meta", consent_fallback="limited"), limited_regions=["US-CA"])
+    meta = ad("meta", consent_categories=["Advertising"], consent_fallback="limited")
+    config = world(meta, limited_regions=["US-CA"])
     router = router_for(config, state, memory_log)
     california = {"location": {"country": "US", "region": "California"}}
     await route(
@@ -258,8 +260,9 @@ async def test_match_quality_is_kept_per_destination_and_event(
     by_event = await state.run(lambda conn: store.match_quality_by_event(conn, "meta", since))
     assert sorted(by_event) == ["lead", "purchase"]
     lead = by_event["lead"]
+    # m2 is anonymous: its anonymousId is the external_id (weight 2 of 13), not the minimum
     assert lead.count == 2 and lead.meeting_minimum == 1
-    assert lead.mean == pytest.approx((10 * 10 / 13 + 0) / 2, abs=0.1)
+    assert lead.mean == pytest.approx((10 * 10 / 13 + 10 * 2 / 13) / 2, abs=0.1)
     total = await state.run(lambda conn: store.summary(conn, "meta", since))
     assert total.count == 3
     assert total.missing_shares()[0] == ("fbc", 1.0)

@@ -174,9 +174,16 @@ async def test_violation_events_go_to_the_chosen_source(
     assert {e["userId"] for e in made} == {"schema-violations"}
     properties = {e["properties"]["violationField"]: e["properties"] for e in made}
     assert set(properties) == {"properties.currency", "properties.revenue"}
-    assert properties["properties.currency"]["violationType"] == "required"
-    assert properties["properties.revenue"]["eventMessageID"] == "m-2v"
-    assert properties["properties.revenue"]["trackingPlanName"] == "shop"
+    # Segment's names and wording (Protocols, "Forward Violations")
+    currency, revenue = properties["properties.currency"], properties["properties.revenue"]
+    assert currency["violationType"] == "Required"
+    assert currency["violationDescription"] == "properties.currency is required"
+    assert revenue["violationType"] == "Invalid Type"
+    assert revenue["violationDescription"] == "Invalid type. Expected: number, given: string"
+    assert revenue["eventMessageID"] == "m-2v" and revenue["appVersion"] == ""
+    assert (revenue["trackingPlanName"], revenue["trackingPlanID"]) == ("shop", "shop")
+    assert (revenue["sourceID"], revenue["sourceName"], revenue["sourceSlug"]) == ("web",) * 3
+    assert all(e["forwardedFromProject"] == "web" and e["integrations"] == {} for e in made)
     assert all(e["messageId"].startswith("violation-") for e in made)
     assert [m for d, m, _ in await jobs_of(state) if d == "hook"] == ["m-2v", "m-good"]
 
@@ -192,8 +199,70 @@ async def test_omitted_properties_never_reach_destinations(
     await route(router, memory_log)
     [(_, _, event)] = await jobs_of(state)
     assert event["properties"] == order_completed()
+    assert event["context"]["violations"] == [
+        {
+            "violationField": f"properties.{key}",
+            "violationType": "Unplanned Property",
+            "violationDescription": f"{key!r} is not planned for this event",
+        }
+        for key in ("gift_wrap", "ssn")
+    ]
     unplanned = await state.run(lambda conn: store.violations(conn, ["web"], "2000-01-01"))
     assert {r.path for r in unplanned} == {"properties.gift_wrap", "properties.ssn"}
+
+
+async def test_omit_keeps_the_event_without_the_offending_properties(
+    state: StateStore, memory_log: MemoryLog
+) -> None:
+    """Segment's "Omit" for JSON schema violations: the event goes on without them."""
+    router = Router(config({"violations": "omit"}), memory_log, state, on_enqueued=lambda: None)
+    bad = order_completed(revenue="55")
+    bad["products"][0]["price"] = "cheap"
+    await memory_log.append([entry(track("Order Completed", bad, messageId="m-omit"))])
+    await route(router, memory_log)
+    [(_, _, event)] = await jobs_of(state)
+    assert "revenue" not in event["properties"] and event["properties"]["order_id"]
+    assert "price" not in event["properties"]["products"][0]
+    assert event["context"]["violations"] == [
+        {
+            "violationField": "properties.revenue",
+            "violationType": "Invalid Type",
+            "violationDescription": "Invalid type. Expected: number, given: string",
+        },
+        {
+            "violationField": "properties.products[0].price",
+            "violationType": "Invalid Type",
+            "violationDescription": "Invalid type. Expected: number, given: string",
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("settings", "delivered"),
+    [
+        ({"violations": "block"}, False),  # unset: `violations` decides for the common schema
+        ({"violations": "block", "common_violations": "allow"}, True),
+        ({"violations": "allow", "common_violations": "block"}, False),
+        ({"violations": "allow", "common_violations": "omit"}, True),
+    ],
+)
+async def test_the_common_schema_has_its_own_blocking_control(
+    state: StateStore, memory_log: MemoryLog, settings: dict[str, Any], delivered: bool
+) -> None:
+    """A planned event that breaks only the common schema (a bot's user agent)."""
+    made = config(settings)
+    bots = {"properties": {"context": {"properties": {"userAgent": {"not": {"pattern": "bot"}}}}}}
+    made.tracking_plans[0] = msgspec.structs.replace(made.tracking_plans[0], common=bots)
+    router = Router(made, memory_log, state, on_enqueued=lambda: None)
+    crawler = {**GOOD, "messageId": "m-bot", "context": {"userAgent": "Googlebot/2.1"}}
+    await memory_log.append([entry(crawler)])
+    await route(router, memory_log)
+    sent = await jobs_of(state)
+    assert bool(sent) is delivered
+    if settings.get("common_violations") == "omit":
+        [(_, _, event)] = sent
+        assert "userAgent" not in event["context"]
+        assert event["context"]["violations"][0]["violationField"] == "context.userAgent"
 
 
 async def test_transformations_apply_before_destinations(

@@ -132,7 +132,8 @@ async def test_duplicates_and_integrations_are_traced_per_destination(
     assert [s[0] for s in await steps(state, "m1")] == ["queued", "duplicate"]
     opted_out = entry("m2", properties={"order_id": "o"}, integrations={"rec": False})
     assert await route(config, state, opted_out) == 0
-    assert await steps(state, "m2") == []
+    detail = 'integrations: "rec": false (destination name)'
+    assert await steps(state, "m2") == [("filtered", None, detail)]
 
 
 @pytest.mark.parametrize("payload", [b"[1, 2]", b"not json"])

@@ -241,13 +241,13 @@ async def test_links_and_accounts(site: ProfileSite) -> None:
     assert [e["message_id"] for e in events] == ["g02", "g01"]
 
 
-async def test_a_control_plane_token_of_the_default_workspace_works(site: ProfileSite) -> None:
-    _ok(await site.get("user_id:jane-42", "traits", token=ADMIN_TOKEN))
-    _error(
-        await site.get("user_id:jane-42", "traits", token=site.other_token),
-        401,
-        "authentication_error",
-    )
+async def test_no_control_plane_token_reads_profiles(site: ProfileSite) -> None:
+    """Profiles hold every workspace's events: only the space's own token reads them."""
+    for token in (ADMIN_TOKEN, site.other_token):
+        message = _error(
+            await site.get("user_id:jane-42", "traits", token=token), 401, "authentication_error"
+        )
+        assert "profiles.access_token" in message
 
 
 @pytest.mark.parametrize(

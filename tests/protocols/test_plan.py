@@ -71,6 +71,30 @@ def test_patterns_enums_and_formats() -> None:
     )
 
 
+def test_violations_in_segments_words() -> None:
+    """violationType and violationDescription as Segment's "Violation Generated" has them."""
+    shop = plan()
+    products = [{"product_id": ["p-1"], "price": -1}]
+    bad = order_completed(currency="usd", order_id=None, products=products)
+    found = {v.path: v.as_segment() for v in shop.check(track("Order Completed", bad)).violations}
+    assert {path: (s["violationType"], s["violationDescription"]) for path, s in found.items()} == {
+        "properties.order_id": ("Required", "properties.order_id is required"),
+        "properties.currency": ("Pattern", "Does not match pattern '^[A-Z]{3}$'"),
+        "properties.products[0].product_id": (
+            "Invalid Type",
+            "Invalid type. Expected: string, given: array",
+        ),
+        "properties.products[0].price": ("Minimum", "Must be greater than or equal to 0"),
+    }
+    traits = shop.check(identify({"email": "nope", "plan": "gold", "pet": "cat"})).violations
+    words = {v.path: (v.segment_type, v.as_segment()["violationDescription"]) for v in traits}
+    assert words["traits.email"] == ("Format", "Does not match format 'email'")
+    assert words["traits.plan"] == (
+        "Enum",
+        'traits.plan must be one of the following: "free", "pro", "enterprise"',
+    )
+
+
 def test_an_unplanned_event_is_reported_by_name() -> None:
     verdict = plan().check(track("Order Complete", {"order_id": "o"}))
     assert verdict.unplanned_event and not verdict.broken

@@ -157,6 +157,28 @@ def test_unreadable_documents_say_what_is_wrong(document: Any, words: str) -> No
     assert words in str(caught.value)
 
 
+DRAFT_04 = "http://json-schema.org/draft-04/schema#"
+POSITIVE = {"type": "number", "minimum": 0, "exclusiveMinimum": True}
+"""Draft-04's boolean exclusiveMinimum: a schema error under draft-07."""
+
+
+def test_config_api_plans_in_draft_04_are_checked_as_draft_04() -> None:
+    rule = {**whole({"type": "object", "properties": {"revenue": POSITIVE}}), "$schema": DRAFT_04}
+    document = {"display_name": "Old", "rules": {"events": [{"name": "Paid", "rules": rule}]}}
+    imported = with_import(None, "old", import_segment(document))
+    assert imported["events"]["Paid"]["$schema"] == DRAFT_04  # the event keeps its draft
+    plan = compile_plan(msgspec.convert(imported, TrackingPlanConfig))
+    assert plan.check(track("Paid", {"revenue": 5})).violations == []
+    (violation,) = plan.check(track("Paid", {"revenue": 0})).violations
+    assert (violation.path, violation.rule) == ("properties.revenue", "exclusiveMinimum")
+    assert violation.as_segment()["violationDescription"] == "Must be greater than 0"
+    exported = export_segment(imported)
+    (paid,) = exported["rules"]
+    assert paid["jsonSchema"]["$schema"] == DRAFT_04
+    assert "$schema" not in paid["jsonSchema"]["properties"]["properties"]
+    assert with_import(None, "old", import_segment(exported)) == imported
+
+
 def test_export_then_import_gives_the_same_plan() -> None:
     original = ecommerce_plan(
         event_context={"Product Added": {"type": "object", "required": ["page"]}},

@@ -131,3 +131,43 @@ async def test_users_keep_latest_traits(event_log: SQLiteLog, warehouse: Warehou
         ("u1", "pro", "old@x", "Ada")
     ]
     assert warehouse.rows("SELECT count(*) FROM {s}.identifies") == [(3,)]
+
+
+async def test_segment_column_rules(event_log: SQLiteLog, warehouse: Warehouse) -> None:
+    """Strings over 512 characters are cut (Segment's column limit), every row has Segment's
+    `uuid`, and `original_timestamp` stays empty without a client time or with an invalid one
+    (whose text stays in the eventyard-only `context_invalid_timestamp`)."""
+    source = warehouse.schema
+    stamped = "2026-01-01T12:00:00.100Z"  # what ingest writes when the client sent no time
+    long_text = "é" * 600
+    events = [
+        sdk_event(1, properties={"note": long_text, "tags": ["x" * 600]}),
+        sdk_event(2, timestamp=stamped, originalTimestamp=stamped, receivedAt=stamped),
+        sdk_event(
+            3,
+            timestamp=stamped,
+            originalTimestamp=stamped,
+            receivedAt=stamped,
+            context={"invalidTimestamp": "last tuesday"},
+        ),
+    ]
+    await append(event_log, events, source=source)
+    assert await WarehouseLoader(event_log, warehouse.target).load_once() == 3
+    ((note, tags),) = warehouse.rows(
+        "SELECT note, tags FROM {s}.order_completed WHERE id = 'msg-000001'"
+    )
+    assert note == "é" * 512 and len(tags) == 512
+    rows = warehouse.rows(
+        "SELECT id, uuid, original_timestamp IS NULL, context_invalid_timestamp "
+        "FROM {s}.tracks ORDER BY id"
+    )
+    assert [(i, empty, kept) for i, _, empty, kept in rows] == [
+        ("msg-000001", False, None),
+        ("msg-000002", True, None),
+        ("msg-000003", True, "last tuesday"),
+    ]
+    uuids = [uuid for _, uuid, _, _ in rows]
+    assert len(set(uuids)) == 3 and all(isinstance(u, int) and 0 < u < 2**63 for u in uuids)
+    assert warehouse.rows("SELECT uuid FROM {s}.order_completed WHERE id = 'msg-000001'") == [
+        (uuids[0],)
+    ]

@@ -75,7 +75,8 @@ async def test_an_ad_destination_offers_canonical_events_with_its_defaults_ticke
     assert sorted(ticked) == ["contact", "lead", "purchase", "sign_up", "start_trial", "subscribe"]
     assert re.search(r'name="conversions" value="default" checked', page)
     assert "The default: contact, lead, purchase" in text_of(page)
-    assert "This type's default: Advertising" in text_of(page)
+    assert "Suggested for this type: Advertising" in text_of(page)
+    assert re.search(r'name="consent" value="default" checked', page)  # a suggestion, no rule
     assert "This platform has a limited mode" in page
 
 
@@ -155,8 +156,8 @@ async def test_back_to_defaults_removes_the_keys(site: Site) -> None:
         answer = await client.post("/destinations/meta", data=pairs)
         assert answer.status_code == 303, text_of(answer.text)
     doc = await stored(site, "meta")
-    assert doc["consent_categories"] == []  # needs no consent: not the same as the default
-    for key in ("mode", "consent_fallback", "conversion_events", "delivery", "filters"):
+    keys = ("consent_categories", "mode", "consent_fallback", "conversion_events", "delivery")
+    for key in (*keys, "filters"):  # no category: the default, as in Segment
         assert key not in doc, key
 
 

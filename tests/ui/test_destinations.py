@@ -69,7 +69,11 @@ async def test_saving_settings_keeps_a_secret_left_empty(site: Site) -> None:
         name="hook",
         sources=["web"],
         mode="observe",
-        **{"settings.url": "https://h.test/v2", "settings.shared_secret": ""},
+        **{
+            "settings.url": "https://h.test/in",
+            "settings.shared_secret": "",
+            "settings.batch_size": "5",
+        },
     )
     async with site.client("editor") as client:
         page = await client.get("/destinations/hook")
@@ -78,7 +82,11 @@ async def test_saving_settings_keeps_a_secret_left_empty(site: Site) -> None:
         answer = await client.post("/destinations/hook", data=form)
         assert answer.status_code == 303, text_of(answer.text)
     doc = (await site.objects("destination"))["hook"].doc
-    assert doc["settings"] == {"url": "https://h.test/v2", "shared_secret": SECRET_MASK}
+    assert doc["settings"] == {
+        "url": "https://h.test/in",
+        "shared_secret": SECRET_MASK,
+        "batch_size": 5,
+    }
     assert doc["mode"] == "observe"
     assert doc["filter"] == 'type = "track"'  # other tabs' keys are kept
     assert await secret_of(site, "hook") == "the-first-secret"
@@ -101,12 +109,29 @@ async def test_invalid_settings_are_shown_beside_the_field_and_nothing_changes(
     site: Site,
 ) -> None:
     await site.put("destination", HOOK)
-    form = site.form("editor", name="hook", sources=["web"], **{"settings.url": "mailto:x"})
+    fields = {"settings.url": "mailto:x", "settings.shared_secret": "s"}
+    form = site.form("editor", name="hook", sources=["web"], **fields)
     async with site.client("editor") as client:
         answer = await client.post("/destinations/hook", data=form)
     assert answer.status_code == 400
     assert re.search(r'id="f-settings.url-error">url &#39;mailto:x&#39; must be', answer.text)
     assert 'value="mailto:x"' in answer.text
+    assert (await site.objects("destination"))["hook"].doc["settings"]["url"] == "https://h.test/in"
+
+
+async def test_a_new_url_needs_the_secret_again(site: Site) -> None:
+    """An editor who points the destination elsewhere cannot take the kept secret along."""
+    await site.put("destination", HOOK)
+    form = site.form(
+        "editor", name="hook", sources=["web"], **{"settings.url": "https://evil.test"}
+    )
+    async with site.client("editor") as client:
+        answer = await client.post("/destinations/hook", data=form)
+    assert answer.status_code == 400
+    assert (
+        "Not saved.</strong> destinations.hook.settings.url changed: set "
+        "settings.shared_secret again (kept secrets are not sent to a new address)"
+    ) in answer.text
     assert (await site.objects("destination"))["hook"].doc["settings"]["url"] == "https://h.test/in"
 
 

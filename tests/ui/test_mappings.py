@@ -10,6 +10,7 @@ import re
 import orjson
 import pytest
 
+from eventyard.control import store
 from eventyard.conversions.spec import ConversionSpec
 from eventyard.destinations import registry
 from eventyard.destinations.webhook import definition as webhook
@@ -237,3 +238,27 @@ async def test_ad_destinations_preview_the_event_after_the_conversions_stage(sit
     assert "Not sent to this destination: conversion_events" in text_of(signed_up.text)
     assert "&#39;Signed Up&#39; is sign_up; conversion_events: purchase" in signed_up.text
     assert "Not sent to this destination" in page.text
+
+
+async def test_a_slack_webhook_url_stays_masked_on_the_tab_and_in_the_preview(site: Site) -> None:
+    """Slack's `url` is the credential: the page shows the mask, the preview maps the event
+    with it kept, and saving the mask back keeps the stored URL."""
+    hook = "https://hooks.slack.com/services/T0/B0/s3cr3t-slack-path"
+    chat = {"postToChannel": {"mapping": {"url": hook}}}
+    await site.put(
+        "destination", {"name": "chat", "type": "slack", "sources": ["web"], "actions": chat}
+    )
+    await site.append(track("m-1", userId="ada"))
+    form = site.form("editor", event="m-1", enabled="on", **{"mapping.url": '"********"'})
+    async with site.client("editor") as client:
+        page = (await client.get("/destinations/chat/mappings")).text
+        shown = await client.post("/destinations/chat/mappings/postToChannel/preview", data=form)
+        saved = await client.post("/destinations/chat/mappings/postToChannel", data=form)
+    assert "s3cr3t-slack-path" not in page + shown.text
+    payload = text_of(shown.text).replace("&#34;", '"')
+    assert '"url": "********"' in payload and "by ada" in payload
+    assert saved.status_code == 303, text_of(saved.text)
+    _, destinations = await site.ctx.state.run(
+        lambda conn: store.runtime_objects(conn, site.ctx.plane.box)
+    )
+    assert destinations[0].actions["postToChannel"].mapping == {"url": hook}

@@ -112,6 +112,21 @@ async def test_settings_and_sources_are_saved_and_live(pages: Site) -> None:
     assert "name the quarantine source" in text_of(refused.text)
 
 
+async def test_omit_and_the_common_schemas_own_control_are_saved(pages: Site) -> None:
+    await put_plan(pages)
+    form = pages.form("editor", sources="web", violations="omit", common_violations="block")
+    async with pages.client("editor") as client:
+        answer = await client.post("/protocols/plans/shop/settings", data=form)
+        assert answer.status_code == 303
+        [plan] = pages.ctx.config.tracking_plans
+        assert (plan.settings.violations, plan.settings.common_violations) == ("omit", "block")
+        page = await client.get("/protocols/plans/shop")
+        assert 'value="block" selected' in page.text.split('id="s-common_violations"')[1]
+        same = {**form, "common_violations": ""}  # "as events with violations"
+        assert (await client.post("/protocols/plans/shop/settings", data=same)).status_code == 303
+    assert pages.ctx.config.tracking_plans[0].settings.common_violations is None
+
+
 async def test_editing_as_json_checks_like_the_file_and_keeps_what_was_typed(pages: Site) -> None:
     await put_plan(pages)
     broken = orjson.dumps(ecommerce_plan(events={"X": {"type": "numbr"}})).decode()

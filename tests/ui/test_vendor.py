@@ -52,3 +52,16 @@ async def test_without_vendor_files_pages_still_work_and_the_console_says_why(
         js = await client.get("/ui/static/vendor/htmx.min.js")
     assert js.status_code == 503
     assert "console.error(" in js.text and "make install" in js.text
+
+
+def test_a_wheels_packaged_files_come_before_the_clones(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    packaged = tmp_path / "_vendor"
+    (packaged / "htmx.org" / "dist").mkdir(parents=True)
+    (packaged / "htmx.org" / "dist" / "htmx.min.js").write_text("var htmx='packaged'")
+    monkeypatch.delenv("EVENTYARD_VENDOR_DIR", raising=False)
+    monkeypatch.setattr("eventyard.ui.vendor.PACKAGED", packaged)
+    assert vendor_file("htmx.org/dist/htmx.min.js").read_text() == "var htmx='packaged'"
+    monkeypatch.setenv("EVENTYARD_VENDOR_DIR", str(tmp_path / "mine"))
+    assert vendor_dir() == tmp_path / "mine"

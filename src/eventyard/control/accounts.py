@@ -54,6 +54,7 @@ __all__ = [
     "session_user",
     "set_membership",
     "set_password",
+    "stored_password",
     "user_exists",
     "user_workspaces",
     "verify_password",
@@ -206,12 +207,19 @@ def remove_membership(conn: sqlite3.Connection, email: str, workspace: str, acto
     return True
 
 
-def verify_password(conn: sqlite3.Connection, email: str, password: str) -> bool:
-    """Constant time whether or not the user exists (scrypt)."""
+def stored_password(conn: sqlite3.Connection, email: str) -> str | None:
+    """The user's password hash (None: no such user), to check off the state thread with
+    `passwords.matches_in_pool`."""
     row = conn.execute(
         "SELECT password FROM users WHERE email = ?", (email.strip().lower(),)
     ).fetchone()
-    return password_matches(password[:MAX_PASSWORD], None if row is None else row[0])
+    return None if row is None else str(row[0])
+
+
+def verify_password(conn: sqlite3.Connection, email: str, password: str) -> bool:
+    """Constant time whether or not the user exists (scrypt). Hashes on the calling thread:
+    for the CLI and start-up; the server checks sign-ins with `passwords.matches_in_pool`."""
+    return password_matches(password[:MAX_PASSWORD], stored_password(conn, email))
 
 
 def user_workspaces(conn: sqlite3.Connection, email: str) -> dict[str, Role]:

@@ -1,6 +1,9 @@
-"""Who may do what in a workspace: tokens and users (owners), and the audit log.
+"""Who may do what in a workspace: tokens, users and invitations (owners), and the audit log.
 
-Token and user changes are audited like configuration changes. The audit log is readable
+An owner invites a login (`/api/v1/invitations`), answered alike whether or not it exists;
+only an install admin (an owner of workspace "default") creates logins and adds users
+directly (`POST /api/v1/users`). Token and user changes are audited like configuration
+changes. The audit log is readable
 by every role: its documents are masked, and a viewer can read the configuration anyway.
 """
 
@@ -13,15 +16,17 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import Response
 
-from eventyard.control import accounts, audit
+from eventyard.control import accounts, audit, invitations
 from eventyard.control.api_errors import ApiError
 from eventyard.control.api_http import Endpoint, Param, caller, encoded, read_struct
 from eventyard.control.api_ops import iso
 from eventyard.control.api_schemas import (
     AuditRecord,
     CreatedToken,
+    InvitationOut,
     Member,
     MemberRole,
+    NewInvitation,
     NewMember,
     NewToken,
     TokenOut,
@@ -47,6 +52,17 @@ def _member_login(request: Request) -> str:
         return accounts.check_login(raw)
     except ConfigError:
         raise _unknown_member(raw) from None
+
+
+def _invitation_json(invitation: invitations.Invitation) -> InvitationOut:
+    return InvitationOut(
+        id=invitation.id,
+        email=invitation.email,
+        workspace=invitation.workspace,
+        role=invitation.role,
+        invited_by=invitation.invited_by,
+        expires_at=iso(invitation.expires_at),
+    )
 
 
 def _number(request: Request, key: str, default: int | None, most: int) -> int | None:
@@ -133,10 +149,18 @@ class _Admin:
         return Response(status_code=204)
 
     async def add_user(self, request: Request) -> Response:
-        """A new user with a password, or an existing one (no password) joining this
-        workspace; either way with the given role here."""
-        body = await read_struct(request, NewMember)
+        """An install admin's: a new user with a password, or an existing one (no password)
+        joining this workspace; either way with the given role here. Other owners are
+        refused before any look-up, so the answer tells them nothing about the login."""
         who = caller(request)
+        if not invitations.install_admin({who.workspace: who.role}):
+            raise ApiError(
+                403,
+                "install_admin_only",
+                "only an install admin (an owner of workspace 'default') creates users or adds "
+                "them directly; invite a login with POST /api/v1/invitations instead",
+            )
+        body = await read_struct(request, NewMember)
 
         def add(conn: sqlite3.Connection) -> Member:
             login = accounts.check_login(body.email)
@@ -160,6 +184,30 @@ class _Admin:
             return Member(email=login, role=body.role)
 
         return encoded(await self.ctx.plane.change(add), status=201)
+
+    async def invitations(self, request: Request) -> Response:
+        workspace = caller(request).workspace
+        found = await self.ctx.plane.read(lambda conn: invitations.pending(conn, workspace))
+        return encoded([_invitation_json(invitation) for invitation in found])
+
+    async def invite(self, request: Request) -> Response:
+        """The same answer for every login that could exist: only its syntax is checked."""
+        body = await read_struct(request, NewInvitation)
+        who = caller(request)
+        made = await self.ctx.plane.change(
+            lambda conn: invitations.invite(conn, body.email, who.workspace, body.role, who.actor)
+        )
+        return encoded(_invitation_json(made), status=201)
+
+    async def withdraw(self, request: Request) -> Response:
+        raw: str = request.path_params["invitation_id"][:64]
+        who = caller(request)
+        withdrawn = await self.ctx.plane.change(
+            lambda conn: invitations.withdraw(conn, who.workspace, raw, who.actor)
+        )
+        if not withdrawn:
+            raise ApiError(404, "unknown_invitation", "no pending invitation with that id here")
+        return Response(status_code=204)
 
     async def audit(self, request: Request) -> Response:
         workspace = caller(request).workspace
@@ -202,14 +250,24 @@ def admin_endpoints(ctx: ServerContext) -> list[Endpoint]:
         Endpoint("GET", "/api/v1/users", admin.users, "The workspace's users and roles",
                  "users", role="owner", response=list[Member]),
         Endpoint("POST", "/api/v1/users", admin.add_user,
-                 "Add a user to the workspace with a role", "users", role="owner",
-                 body=NewMember, response=Member, status=201, errors=(409,)),
+                 "Create a user, or add one directly (install admins only)", "users",
+                 role="owner", body=NewMember, response=Member, status=201, errors=(400, 409)),
         Endpoint("PUT", "/api/v1/users/{email}", admin.set_role,
                  "Change a user's role in the workspace", "users", role="owner",
                  body=MemberRole, response=Member, errors=(404,)),
         Endpoint("DELETE", "/api/v1/users/{email}", admin.remove_user,
                  "Take a user out of the workspace (not the last owner)", "users",
                  role="owner", status=204, errors=(400, 404)),
+        Endpoint("GET", "/api/v1/invitations", admin.invitations,
+                 "The workspace's pending invitations", "users", role="owner",
+                 response=list[InvitationOut]),
+        Endpoint("POST", "/api/v1/invitations", admin.invite,
+                 "Invite a login to the workspace; they accept when signed in", "users",
+                 role="owner", body=NewInvitation, response=InvitationOut, status=201,
+                 errors=(400,)),
+        Endpoint("DELETE", "/api/v1/invitations/{invitation_id}", admin.withdraw,
+                 "Withdraw a pending invitation", "users", role="owner", status=204,
+                 errors=(404,)),
         Endpoint("GET", "/api/v1/audit", admin.audit, "Who changed what, newest first",
                  "audit", response=list[AuditRecord], params=(limit, before), errors=(400,)),
     ]  # fmt: skip

@@ -3,11 +3,14 @@
 These answer "why did this event (not) reach destination X" and let an editor send dead
 letters again or replay the archive. Each answer covers the caller's workspace only: its
 sources and destinations; another workspace's names are unknown here. `/metrics` is the
-exception: Prometheus scrapes it without a token, for every destination.
+exception: it covers every workspace, so it takes `server.metrics_token` (a Bearer token
+Prometheus sends) instead of a workspace's token, and needs none only while the install
+has one workspace.
 """
 
 from __future__ import annotations
 
+import hmac
 import re
 import sqlite3
 import time
@@ -18,6 +21,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from eventyard.control import workspaces
 from eventyard.control.api_errors import ApiError
 from eventyard.control.api_http import Endpoint, Param, caller, read_object
 from eventyard.control.api_schemas import (
@@ -35,6 +39,8 @@ from eventyard.control.storage_status import StorageStatus
 from eventyard.delivery import jobs, metrics, trace
 from eventyard.delivery.jobs import DeadLetter, DestinationStatus
 from eventyard.delivery.state import StateStore
+from eventyard.destinations.registry import masked_payload
+from eventyard.ingest.rate_limit import SourceLimits
 from eventyard.ingest.responses import json_response
 from eventyard.log.base import EventLog
 from eventyard.pipeline.router import CONSUMER
@@ -66,11 +72,29 @@ def iso(at: float) -> str:
     return format_iso(datetime.fromtimestamp(at, UTC))
 
 
+def _source_counts(
+    config: Config, received: dict[str, int], limits: SourceLimits | None
+) -> list[dict[str, object]]:
+    """Received per source, and for a source with a rate_limit the events it had refused."""
+    counts: list[dict[str, object]] = []
+    for source in config.sources:
+        count: dict[str, object] = {"name": source.name, "received": received.get(source.name, 0)}
+        if source.rate_limit is not None:
+            count["rate_limited"] = limits.refused.get(source.name, 0) if limits else 0
+        counts.append(count)
+    return counts
+
+
 async def status_report(
-    config: Config, log: EventLog, state: StateStore, storage: StorageStatus | None = None
+    config: Config,
+    log: EventLog,
+    state: StateStore,
+    storage: StorageStatus | None = None,
+    limits: SourceLimits | None = None,
 ) -> dict[str, object]:
-    """What `eventyard status` prints for `config`'s sources and destinations: received per
-    source, pipeline lag, per destination, and (when storage runs) archive/warehouse lag."""
+    """What `eventyard status` prints for `config`'s sources and destinations: received (and
+    rate-limited) per source, pipeline lag, per destination, and (when storage runs)
+    archive/warehouse lag."""
     received = await log.received()
     lag = 0
     for partition, end in enumerate(await log.end_offsets()):
@@ -79,7 +103,7 @@ async def status_report(
     names = [d.name for d in config.destinations]
     statuses = await state.run(lambda conn: [jobs.status(conn, n, now) for n in names])
     report: dict[str, object] = {
-        "sources": [{"name": s.name, "received": received.get(s.name, 0)} for s in config.sources],
+        "sources": _source_counts(config, received, limits),
         "pipeline": {"lag": lag},
         "destinations": [
             {
@@ -124,23 +148,22 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def _received_metric(received: dict[str, int]) -> str:
-    lines = [
-        "# HELP eventyard_events_received_total Events accepted by the tracking API, per source.",
-        "# TYPE eventyard_events_received_total counter",
-    ]
+def _source_metric(name: str, about: str, counts: dict[str, int]) -> str:
+    """A counter per source in Prometheus' text format."""
+    lines = [f"# HELP {name} {about}", f"# TYPE {name} counter"]
     lines += [
-        f'eventyard_events_received_total{{source="{_label(source)}"}} {count}'
-        for source, count in sorted(received.items())
+        f'{name}{{source="{_label(source)}"}} {count}' for source, count in sorted(counts.items())
     ]
     return "\n".join(lines) + "\n"
 
 
-def _dead_letter_json(letter: DeadLetter) -> dict[str, Any]:
+def _dead_letter_json(letter: DeadLetter, slug: str) -> dict[str, Any]:
+    """A dead letter as the API shows it (of a destination of type `slug`)."""
+    stored = masked_payload(slug, letter.action, letter.payload)
     try:
-        payload: Any = orjson.loads(letter.payload)
+        payload: Any = orjson.loads(stored)
     except orjson.JSONDecodeError:
-        payload = letter.payload.decode("utf-8", "replace")
+        payload = stored.decode("utf-8", "replace")
     return {
         "id": letter.id,
         "destination": letter.destination,
@@ -187,9 +210,35 @@ class _Operations:
     async def status(self, request: Request) -> Response:
         ctx = self.ctx
         config = await self._scope(request)
-        return json_response(await status_report(config, ctx.log, ctx.state, ctx.storage))
+        report = await status_report(config, ctx.log, ctx.state, ctx.storage, ctx.limits)
+        return json_response(report)
 
-    async def metrics(self, _: Request) -> Response:
+    async def _check_metrics_token(self, request: Request) -> None:
+        """401/403 unless the caller may see every workspace's names (see the module)."""
+        wanted = self.ctx.config.server.metrics_token
+        if wanted is None:
+            if len(await self.ctx.plane.read(workspaces.list_workspaces)) <= 1:
+                return
+            raise ApiError(
+                403,
+                "metrics_token_required",
+                "/metrics names the sources and destinations of every workspace and this "
+                "install has several: set server.metrics_token and have the scraper send "
+                "`Authorization: Bearer <token>`",
+            )
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), wanted.encode()
+        ):
+            raise ApiError(
+                401,
+                "unauthorized",
+                "send server.metrics_token as `Authorization: Bearer <token>`",
+                {"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+
+    async def metrics(self, request: Request) -> Response:
+        await self._check_metrics_token(request)
         now = time.time()
         names = [d.name for d in self.ctx.config.destinations]
 
@@ -199,7 +248,17 @@ class _Operations:
 
         counts, statuses = await self.ctx.state.run(read)
         body = metrics.render_prometheus(counts, statuses)
-        body += _received_metric(await self.ctx.log.received())
+        body += _source_metric(
+            "eventyard_events_received_total",
+            "Events accepted by the tracking API, per source.",
+            await self.ctx.log.received(),
+        )
+        body += _source_metric(
+            "eventyard_events_rate_limited_total",
+            "Events refused (429) because their source was over its rate_limit.",
+            self.ctx.limits.refused,
+        )
+        body += self.ctx.logins.prometheus()
         return Response(body, media_type=metrics.CONTENT_TYPE)
 
     async def trace(self, request: Request) -> Response:
@@ -243,7 +302,8 @@ class _Operations:
             return sorted(letters, key=lambda x: (x.failed_at, x.id), reverse=True)[:limit]
 
         letters = await self.ctx.state.run(read)
-        return json_response([_dead_letter_json(letter) for letter in letters])
+        types = {d.name: d.type for d in config.destinations}
+        return json_response([_dead_letter_json(x, types[x.destination]) for x in letters])
 
     async def retry(self, request: Request) -> Response:
         body = await read_object(request)
@@ -301,6 +361,7 @@ def operation_endpoints(ctx: ServerContext) -> list[Endpoint]:
                  status=201),
         Endpoint("GET", "/api/v1/replays/{replay_id}", ops.replay, "A replay's progress",
                  "operations", response=ReplayOut, errors=(404,)),
-        Endpoint("GET", "/metrics", ops.metrics, "Prometheus metrics (no token)", "operations",
-                 role=None, media_type=metrics.CONTENT_TYPE),
+        Endpoint("GET", "/metrics", ops.metrics,
+                 "Prometheus metrics (server.metrics_token as Bearer token)", "operations",
+                 role=None, media_type=metrics.CONTENT_TYPE, errors=(401, 403)),
     ]  # fmt: skip

@@ -175,7 +175,7 @@ def protocol_endpoints(ctx: ServerContext) -> list[Endpoint]:
                  response=TrackingPlanConfig, errors=(404,)),
         Endpoint("PUT", one_plan, plans.replace, "Create or replace a tracking plan",
                  "protocols", role="editor", body=TrackingPlanConfig,
-                 response=TrackingPlanConfig, errors=(400, 409)),
+                 response=TrackingPlanConfig, errors=(400, 404, 409)),
         Endpoint("PATCH", one_plan, plans.patch, "Change some top-level keys of a plan",
                  "protocols", role="editor", body=dict[str, Any],
                  response=TrackingPlanConfig, errors=(400, 404)),
@@ -203,7 +203,7 @@ def protocol_endpoints(ctx: ServerContext) -> list[Endpoint]:
                  response=TransformationConfig, errors=(404,)),
         Endpoint("PUT", one_step, steps.replace, "Create or replace a transformation",
                  "protocols", role="editor", body=TransformationConfig,
-                 response=TransformationConfig, errors=(400, 409)),
+                 response=TransformationConfig, errors=(400, 404, 409)),
         Endpoint("DELETE", one_step, steps.delete, "Delete a transformation", "protocols",
                  role="editor", status=204, errors=(404,)),
     ]  # fmt: skip

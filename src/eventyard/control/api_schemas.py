@@ -23,8 +23,10 @@ __all__ = [
     "DeadLetterOut",
     "DestinationHealth",
     "ErrorBody",
+    "InvitationOut",
     "Member",
     "MemberRole",
+    "NewInvitation",
     "NewMember",
     "NewToken",
     "NewWorkspace",
@@ -62,6 +64,9 @@ class ErrorBody(_Out):
 class SourceCount(_Out):
     name: str
     received: int
+    rate_limited: int | msgspec.UnsetType = msgspec.UNSET
+    """Events refused with 429 since the server started; only for a source with a
+    rate_limit."""
 
 
 class PipelineLag(_Out):
@@ -219,11 +224,29 @@ class MemberRole(_In):
 
 
 class NewMember(_In):
-    """Add a user to this workspace; `password` is needed only for a new user."""
+    """An install admin adds a user to this workspace; `password` only for a new user."""
 
     email: str
     role: RoleName
     password: str | None = None
+
+
+class NewInvitation(_In):
+    """Invite a login to this workspace with a role; they accept it when signed in."""
+
+    email: str
+    role: RoleName
+
+
+class InvitationOut(_Out):
+    """A pending invitation; the same whether or not the login exists."""
+
+    id: str
+    email: str
+    workspace: str
+    role: RoleName
+    invited_by: str
+    expires_at: str
 
 
 class AuditRecord(_Out):
@@ -253,6 +276,9 @@ class CatalogType(_Out):
     docs_url: str
     ordered: bool
     consent_category: str | None
+    """A suggestion: a destination needs only the categories its configuration names."""
+    catalog_names: list[str]
+    """Segment's names for the type; `integrations` keys with them apply to it."""
     test_connection: bool
     settings_schema: dict[str, Any]
     """JSON Schema of `settings`; secret fields have `"x-secret": true` and `writeOnly`."""

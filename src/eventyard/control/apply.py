@@ -35,6 +35,7 @@ from eventyard.control.store_validate import (
     check_document,
     check_name,
     elsewhere,
+    moved_locations,
     secret_roots,
 )
 from eventyard.control.workspaces import create_workspace, list_workspaces
@@ -129,8 +130,9 @@ def plan_changes(
             stored = reveal_object(conn, box, kind, name)
             if stored is not None and stored.workspace != workspace:
                 raise elsewhere(key, kind, name)
-            kept = {} if stored is None else stored.secrets
-            doc = restore_masked(key, doc, secret_roots(kind, doc), kept)
+            kept, before = ({}, None) if stored is None else (stored.secrets, stored.doc)
+            moved = moved_locations(kind, before, doc)
+            doc = restore_masked(key, doc, secret_roots(kind, doc), kept, moved)
             if stored is None:
                 changes.append(Change("create", kind, name, (), doc))
             elif change := _update(kind, name, stored.doc, doc):

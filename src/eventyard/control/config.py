@@ -18,6 +18,7 @@ import yaml
 from eventyard.control.documents import redact
 from eventyard.control.duration import Duration, parse_duration
 from eventyard.control.interpolate import interpolate
+from eventyard.control.outbound_config import OutboundSettings
 from eventyard.control.problem import ConfigProblem
 from eventyard.control.profiles_config import ProfilesSettings
 from eventyard.control.protocols_config import (
@@ -34,9 +35,10 @@ from eventyard.control.storage_config import (
     default_warehouses,
 )
 from eventyard.conversions.canonical import CANONICAL_NAMES
-from eventyard.destinations.base import DestinationDefinition, secret_fields
+from eventyard.destinations.base import DestinationDefinition, secret_fields, secret_mapping_fields
 from eventyard.destinations.registry import get_definition
 from eventyard.errors import ConfigError
+from eventyard.ingest.origin import parse_public_url
 
 __all__ = [
     "ActionConfig",
@@ -49,6 +51,7 @@ __all__ = [
     "FilterRule",
     "LogSettings",
     "PipelineSettings",
+    "RateLimit",
     "ServerSettings",
     "SourceConfig",
     "WarehouseConfig",
@@ -76,10 +79,20 @@ class ServerSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = 8088
     trusted_proxies: list[str] = []
-    """CIDRs whose X-Forwarded-For is believed when filling context.ip."""
+    """CIDRs whose X-Forwarded-For (context.ip) and X-Forwarded-Proto (https) are believed."""
+    public_url: str | None = None
+    """`https://cdp.example.com`: the origin browsers and SDKs use, written into
+    analytics.js, its settings and the install snippets instead of the Host header."""
+    request_timeout: Duration = Duration(30)
+    """A request's head and body must arrive within this, or the connection is closed."""
     max_pending_events: Annotated[int, msgspec.Meta(ge=1)] = 200_000
     """Events waiting for the durable append before the API answers 503 + Retry-After."""
     cors_origins: list[str] = msgspec.field(default_factory=lambda: ["*"])
+    metrics_token: str | None = None
+    """What a scraper sends to /metrics as `Authorization: Bearer <token>`; without it,
+    /metrics is open only while the install has one workspace."""
+    outbound: OutboundSettings = msgspec.field(default_factory=OutboundSettings)
+    """Where destinations may connect (checked after DNS); see delivery/outbound.py."""
 
 
 class LogSettings(_Strict):
@@ -122,11 +135,28 @@ class _Masked(_Strict):
         return f"{type(self).__name__}({fields})"
 
 
+class RateLimit(_Strict):
+    """A source's event rate (`sources[].rate_limit`), a token bucket counting events: up to
+    `burst` at once, refilled at `events_per_second`. Over it the tracking API answers 429
+    with Retry-After, as Segment does."""
+
+    events_per_second: Annotated[float, msgspec.Meta(gt=0, le=1_000_000)]
+    burst: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] | None = None
+    """Default: one second's worth of events."""
+
+    @property
+    def capacity(self) -> int:
+        """The bucket's size in events."""
+        return self.burst or max(1, round(self.events_per_second))
+
+
 class SourceConfig(_Masked):
     name: str
     write_key: str
     webhook_secret: str | None = None
     """Shared secret of a Segment webhook destination that forwards to this source (signed)."""
+    rate_limit: RateLimit | None = None
+    """Off by default: a source takes what the server can store."""
 
     def _shown(self, field: str, value: Any) -> Any:
         return SECRET_MASK if field == "webhook_secret" and value is not None else value
@@ -174,7 +204,8 @@ class DestinationConfig(_Masked):
     mode: Literal["send", "observe"] = "send"
     """`observe`: payloads are built and stored, nothing is sent (a dry run beside a live route)."""
     consent_categories: list[str] | None = None
-    """Consent categories an event must not deny; default: the destination type's own."""
+    """Consent categories an event's `context.consent.categoryPreferences` must all grant
+    (exact names, as Segment's categoryId); default: none, the destination gets every event."""
     consent_fallback: Literal["suppress", "limited"] = "suppress"
     """When an event denies a needed category: drop it here, or send it in the platform's
     limited-data-use mode (Meta LDU, Google consent signals) where the type has one."""
@@ -182,13 +213,26 @@ class DestinationConfig(_Masked):
     """Canonical conversion events sent (ad destinations); default: the revenue and lead ones."""
 
     def _shown(self, field: str, value: Any) -> Any:
-        if field != "settings":
+        if field not in ("settings", "actions"):
             return value
         try:
-            secret = secret_fields(get_definition(self.type).settings)
-        except ConfigError:  # an unknown type: any setting may be a secret
-            return dict.fromkeys(self.settings, SECRET_MASK)
+            definition = get_definition(self.type)
+        except ConfigError:  # an unknown type: any setting or mapping may be a secret
+            return dict.fromkeys(value, SECRET_MASK)
+        if field == "actions":
+            return {key: _masked_action(definition, key, a) for key, a in self.actions.items()}
+        secret = secret_fields(definition.settings)
         return {k: SECRET_MASK if k in secret else v for k, v in self.settings.items()}
+
+
+def _masked_action(definition: DestinationDefinition, key: str, action: ActionConfig) -> Any:
+    """The action's overrides with its credential fields (Slack's `url`) masked."""
+    spec = definition.actions.get(key)
+    if spec is None or not action.mapping:
+        return action
+    secret = secret_mapping_fields(spec)
+    mapping = {k: SECRET_MASK if k in secret else v for k, v in action.mapping.items()}
+    return msgspec.structs.replace(action, mapping=mapping)
 
 
 class ConversionsSettings(_Strict):
@@ -398,6 +442,15 @@ def _check_server(config: Config) -> None:
             ) from None
     if not 0 < config.server.port < 65536:
         raise ConfigProblem("$.server.port", "port must be between 1 and 65535")
+    if config.server.public_url is not None:
+        try:
+            parse_public_url(config.server.public_url)
+        except ValueError as error:
+            raise ConfigProblem("$.server.public_url", str(error)) from None
+    if not 1 <= config.server.request_timeout <= 3600:
+        raise ConfigProblem(
+            "$.server.request_timeout", "request_timeout must be between 1s and 1h, e.g. 30s"
+        )
     if config.log.partitions < 1 or config.log.partitions > 1024:
         raise ConfigProblem("$.log.partitions", "partitions must be between 1 and 1024")
 

@@ -51,8 +51,10 @@ answered 404, as if they did not exist. Changes apply to the running server befo
 answer is sent, and each one is written to the audit log. Secrets are answered as
 `********`; sending that mask back keeps the stored value.
 
-`GET /metrics` (Prometheus text format), this document and `/api/docs` need no token:
-metrics are counts per destination name, meant for a scraper on a private network."""
+This document and `/api/docs` need no token. `GET /metrics` (Prometheus text format)
+counts events per source and destination name of every workspace, so it takes its own token,
+`server.metrics_token`, sent by the scraper as `Authorization: Bearer <token>`; it is open
+without one only while the install has a single workspace."""
 
 
 def spec_path(path: str) -> str:

@@ -35,9 +35,14 @@ class PlanSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Properties the event's schema does not declare: keep them, or remove them."""
     unplanned_traits: Literal["allow", "omit"] = "allow"
     """The same for identify and group traits."""
-    violations: Literal["allow", "block", "forward"] = "allow"
-    """An event that breaks its schema: keep it (the violation is still recorded), drop it,
-    or drop it here and append it to `forward_to`."""
+    violations: Literal["allow", "block", "forward", "omit"] = "allow"
+    """An event that breaks its schema (`events`, `event_context`, `identify_traits`,
+    `group_traits`): keep it (the violation is still recorded), drop it, drop it here and
+    append it to `forward_to`, or keep it without the offending properties (Segment's
+    "Omit")."""
+    common_violations: Literal["allow", "block", "forward", "omit"] | None = None
+    """The same choice for violations of the `common` schema (Segment's Advanced Blocking
+    Controls), applied after `violations`; unset: `violations` decides for them too."""
     forward_to: str | None = None
     """The quarantine source that blocked events go to (`forward` above)."""
     forward_violations_to: str | None = None

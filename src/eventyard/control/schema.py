@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from eventyard.control import accounts, audit, workspaces
+from eventyard.control import accounts, audit, invitations, workspaces
 from eventyard.control.secrets import SecretBox
 
 __all__ = ["SCHEMA", "bump_version", "config_version", "ensure_schema", "verify_key"]
@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS secret_check (
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
     """Create the control tables and the "default" workspace if they do not exist."""
-    for script in (workspaces.SCHEMA, SCHEMA, accounts.SCHEMA, audit.SCHEMA):
+    for script in (workspaces.SCHEMA, SCHEMA, accounts.SCHEMA, invitations.SCHEMA, audit.SCHEMA):
         # One statement at a time: executescript() would commit the caller's transaction.
         for statement in script.split(";"):
             if statement.strip():

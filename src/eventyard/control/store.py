@@ -33,6 +33,7 @@ from eventyard.control.store_validate import (
     check_kind,
     decode_stored,
     elsewhere,
+    moved_locations,
     secret_roots,
     validate_document,
 )
@@ -144,7 +145,9 @@ def write_object(
     if row is not None and row[0] != workspace:
         raise elsewhere(key, kind, name)
     kept = StoredSecrets.load(row[2] if row else "[]")
-    doc = restore_masked(key, doc, secret_roots(kind, doc), kept.plain(box))
+    before = orjson.loads(row[1]) if row else None
+    moved = moved_locations(kind, before, doc)
+    doc = restore_masked(key, doc, secret_roots(kind, doc), kept.plain(box), moved)
     if kind == "source" and "write_key" not in doc:  # keep it, or make one (API callers)
         doc = {**doc, "write_key": orjson.loads(row[1])["write_key"] if row else new_write_key()}
     canonical = to_doc(validate_document(kind, name, doc))
@@ -152,7 +155,6 @@ def write_object(
     masked = mask_secrets(canonical, roots)
     leaves = secret_leaves(canonical, roots)
     sealed = kept.seal(box, {path: get_at(canonical, path) for path in leaves})
-    before = orjson.loads(row[1]) if row else None
     if row is not None and before == masked and sealed == kept:
         return StoredObject(workspace, kind, name, masked, row[3])  # nothing changed
     now = time.time()
@@ -187,8 +189,26 @@ def put_object(
     keeps its key, or gets a new random one.
     """
     stored = write_object(conn, box, kind, workspace, doc, actor)
+    if kind == "source":
+        _check_write_key(conn, name=stored.name, key=stored.doc["write_key"])
     check_composed(conn)
     return stored
+
+
+def _check_write_key(conn: sqlite3.Connection, name: str, key: str) -> None:
+    """Refuse a write key another source has, in the same words whichever workspace holds
+    it: naming that source, or saying "another workspace", would tell an editor about
+    objects they cannot see."""
+    taken = conn.execute(
+        "SELECT 1 FROM objects WHERE kind = 'source' AND name != ?"
+        " AND json_extract(doc, '$.write_key') = ?",
+        (name, key),
+    ).fetchone()
+    if taken is not None:
+        raise ConfigError(
+            f"sources.{name}.write_key: this write key is taken; choose another, or leave "
+            "write_key out to get a new random one"
+        )
 
 
 def update_object(

@@ -8,7 +8,7 @@ nothing on disk.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,19 +62,31 @@ class StoredSecrets:
 
 
 def restore_masked(
-    key: str, doc: dict[str, Any], roots: Iterable[KeyPath], kept: Mapping[KeyPath, str]
+    key: str,
+    doc: dict[str, Any],
+    roots: Iterable[KeyPath],
+    kept: Mapping[KeyPath, str],
+    moved: Sequence[KeyPath] = (),
 ) -> dict[str, Any]:
     """`doc` with each masked secret replaced by the stored value ("keep it").
 
     A mask where nothing is stored is a ConfigError: it would otherwise become the secret.
+    So is a mask when `moved` names a changed setting that decides where requests go:
+    whoever may edit settings but not read secrets could otherwise send the kept ones to
+    their own host.
     """
-    for path in secret_leaves(doc, roots):
-        if get_at(doc, path) != SECRET_MASK:
-            continue
+    masked = [path for path in secret_leaves(doc, roots) if get_at(doc, path) == SECRET_MASK]
+    for path in masked:
         if path not in kept:
             raise ConfigError(
                 f"{key}.{dotted(path)}: the value is masked ({SECRET_MASK}) and none is stored;"
                 " give the value (in a file, write it or ${ENV_NAME})"
             )
+    if masked and moved:
+        raise ConfigError(
+            f"{key}.{dotted(moved[0])} changed: set {', '.join(dotted(p) for p in masked)} "
+            "again (kept secrets are not sent to a new address)"
+        )
+    for path in masked:
         doc = set_at(doc, path, kept[path])
     return doc

@@ -30,12 +30,13 @@ from eventyard.control.config import (
     describe_problem,
 )
 from eventyard.control.documents import KeyPath, get_at, redact, secret_leaves
+from eventyard.control.secrets import SECRET_MASK
 from eventyard.control.store_protocols import (
     PROTOCOL_SECTIONS,
     check_protocol_references,
     validate_protocol,
 )
-from eventyard.destinations.base import secret_fields
+from eventyard.destinations.base import location_fields, secret_fields, secret_mapping_fields
 from eventyard.destinations.registry import get_definition
 from eventyard.errors import ConfigError
 
@@ -49,6 +50,7 @@ __all__ = [
     "check_name",
     "decode_stored",
     "elsewhere",
+    "moved_locations",
     "secret_roots",
     "validate_document",
 ]
@@ -110,14 +112,49 @@ def check_document(kind: str, doc: object) -> str:
 
 def secret_roots(kind: str, doc: dict[str, Any]) -> list[KeyPath]:
     """Where a document keeps secrets: a source's webhook_secret, a destination's `Secret`
-    settings (none when its type is unknown: it cannot be stored then anyway)."""
+    settings and `password` action fields (none when its type is unknown: it cannot be
+    stored then anyway)."""
     if kind == "source":
         return [("webhook_secret",)]
     try:
         definition = get_definition(str(doc.get("type")))
     except ConfigError:
         return []
-    return [("settings", key) for key in sorted(secret_fields(definition.settings))]
+    roots: list[KeyPath] = [("settings", key) for key in sorted(secret_fields(definition.settings))]
+    for key, action in definition.actions.items():
+        roots += [
+            ("actions", key, "mapping", name) for name in sorted(secret_mapping_fields(action))
+        ]
+    return roots
+
+
+def _locations(doc: dict[str, Any]) -> dict[KeyPath, Any]:
+    """Where a destination document sends requests: its type, then each location field's
+    value (its default where the document leaves it out)."""
+    found: dict[KeyPath, Any] = {("type",): doc.get("type")}
+    try:
+        fields = location_fields(get_definition(str(doc.get("type"))))
+    except ConfigError:
+        return found
+    for path, default in fields.items():
+        value = get_at(doc, path)
+        found[path] = default if value is None else value
+    return found
+
+
+def moved_locations(
+    kind: str, before: dict[str, Any] | None, after: dict[str, Any]
+) -> list[KeyPath]:
+    """The settings and mappings deciding where requests go that `after` changes from the
+    stored `before`. A masked value (a secret URL, kept) is not a change."""
+    if kind != "destination" or before is None:
+        return []
+    old, new = _locations(before), _locations(after)
+    return [
+        path
+        for path in [*new, *(p for p in old if p not in new)]
+        if new.get(path) != old.get(path) and get_at(after, path) != SECRET_MASK
+    ]
 
 
 def _error(kind: str, name: str, problem: ConfigProblem, secrets: list[Any]) -> ConfigError:

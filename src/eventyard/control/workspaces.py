@@ -61,8 +61,8 @@ def create_workspace(conn: sqlite3.Connection, name: str, actor: str) -> None:
 
 
 def delete_workspace(conn: sqlite3.Connection, name: str, actor: str) -> bool:
-    """Delete an empty workspace with its tokens and memberships (the users stay); False when
-    there is no such workspace. Its audit entries are kept."""
+    """Delete an empty workspace with its tokens, memberships and invitations (the users
+    stay); False when there is no such workspace. Its audit entries are kept."""
     if name == DEFAULT_WORKSPACE:
         raise ConfigError(f"workspace {DEFAULT_WORKSPACE!r} always exists; it cannot be deleted")
     if conn.execute("SELECT 1 FROM workspaces WHERE name = ?", (name,)).fetchone() is None:
@@ -78,7 +78,7 @@ def delete_workspace(conn: sqlite3.Connection, name: str, actor: str) -> bool:
             f"(`eventyard apply -w {name} -f <empty file>` deletes them all)"
         )
     before: dict[str, Any] = {"name": name}
-    for table, column in (("tokens", "name"), ("memberships", "email")):
+    for table, column in (("tokens", "name"), ("memberships", "email"), ("invitations", "email")):
         rows = conn.execute(f"SELECT {column} FROM {table} WHERE workspace = ?", (name,))
         before[table] = sorted(row[0] for row in rows)
         conn.execute(f"DELETE FROM {table} WHERE workspace = ?", (name,))

@@ -3,6 +3,12 @@
 Sources: Segment Consent Management (`context.consent.categoryPreferences`, category -> bool),
 Google Consent Mode v2 signals (`ad_user_data`, `ad_personalization`), and where the user is
 (`context.consent.region`, else `context.location`) for regional limited-data-use rules.
+
+Segment's rules ("Consent in Segment Connections"): an event without `categoryPreferences`
+(no `context.consent`, or an empty one) is not subject to consent; once the object is there,
+a category is consented only when it is `true` in it: a category it leaves out, and every
+category of an empty object, is refused. Category names are compared exactly (Segment's
+categoryId is case-sensitive).
 """
 
 from __future__ import annotations
@@ -38,9 +44,11 @@ def _signal_at(consent: object, *keys: str) -> bool | None:
 
 @dataclass(frozen=True, slots=True)
 class ConsentState:
-    """The consent an event carries; unknown is None (or a category left out)."""
+    """The consent an event carries; unknown is None."""
 
     categories: Mapping[str, bool]
+    stated: bool = False
+    """The event carries a `categoryPreferences` object (then consent is enforced)."""
     ad_user_data: bool | None = None
     ad_personalization: bool | None = None
     country: str | None = None
@@ -53,6 +61,7 @@ class ConsentState:
         consent = dig(event, "context", "consent")
         preferences = dig(consent, "categoryPreferences")
         categories: dict[str, bool] = {}
+        stated = isinstance(preferences, Mapping)
         if isinstance(preferences, Mapping):
             categories = {
                 key: value
@@ -62,6 +71,7 @@ class ConsentState:
         country, state = _region(event)
         return cls(
             categories=categories,
+            stated=stated,
             ad_user_data=_signal_at(consent, "ad_user_data", "adUserData"),
             ad_personalization=_signal_at(consent, "ad_personalization", "adPersonalization"),
             country=country,
@@ -69,12 +79,11 @@ class ConsentState:
         )
 
     def category(self, name: str) -> bool | None:
-        """The user's choice for a category, compared case-insensitively; None if not given."""
-        wanted = name.casefold()
-        for key, value in self.categories.items():
-            if key.casefold() == wanted:
-                return value
-        return None
+        """Whether the user consented to a category (exact name; one left out of a stated
+        `categoryPreferences` is refused); None when the event states no preferences."""
+        if not self.stated:
+            return None
+        return self.categories.get(name) is True
 
     @property
     def region(self) -> str | None:
@@ -124,11 +133,11 @@ def decide(
 ) -> ConsentDecision:
     """Whether to send an event to one destination, in its platform's limited mode, or not.
 
-    Like Segment, only an explicit denial blocks: a needed category the event does not mention
-    allows sending (events from sites without a consent tool still flow). A denied category
-    suppresses the event, or sends it in limited mode when the destination's fallback is
-    `limited` and its platform has one. A region listed in `limited_regions` (`US`, `US-CA`)
-    sends in limited mode where the platform has one.
+    As Segment does: an event that states no preferences is sent (sites without a consent
+    tool still flow); one that does is sent only when every needed category is `true` in it.
+    A refused category suppresses the event, or sends it in limited mode when the
+    destination's fallback is `limited` and its platform has one. A region listed in
+    `limited_regions` (`US`, `US-CA`) sends in limited mode where the platform has one.
     """
     can_limit = spec is not None and spec.limited_mode
     denied = [name for name in needed if state.category(name) is False]

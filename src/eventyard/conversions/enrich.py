@@ -123,7 +123,9 @@ def _user(event: Mapping[str, Any]) -> dict[str, str | None]:
     for key, paths in _USER_PATHS.items():
         found = (text(dig(source, *path)) for source in sources for path in paths)
         user[key] = next((value for value in found if value), None)
-    user["external_id"] = text(event.get("userId"))
+    # Segment's Meta and TikTok mappings: the userId, else the anonymousId, so that an
+    # anonymous conversion is matched by a hashed first-party id rather than by nothing
+    user["external_id"] = text(event.get("userId")) or text(event.get("anonymousId"))
     return user
 
 
@@ -161,11 +163,19 @@ def build_conversion(
         "value": value,
         "currency": currency,
         "linked_event_id": f"purchase:{order_id}" if name == "refund" and order_id else None,
+        "shipping": number(dig(properties, "shipping")),
+        "tax": number(dig(properties, "tax")),
+        "coupon": text(dig(properties, "coupon")),
+        "affiliation": text(dig(properties, "affiliation")),
+        # the Spec's sign-up `type` ("organic", "invited") is what Segment's GA4 sends as method
+        "method": text(dig(properties, "method"))
+        or (text(dig(properties, "type")) if name == "sign_up" else None),
         "contents": contents,
         "user": _user(event),
         "click_ids": {key: click_ids.get(key) for key in CLICK_ID_KEYS},
         "ip": text(dig(event, "context", "ip")),
         "user_agent": text(dig(event, "context", "userAgent")),
+        "locale": text(dig(event, "context", "locale")),
         "page_url": page_url,
         "referrer": text(dig(event, "context", "page", "referrer"))
         or text(dig(properties, "referrer")),

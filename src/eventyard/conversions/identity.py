@@ -1,10 +1,10 @@
 """Normalize identifiers the way each ad platform documents, then hash them with SHA-256.
 
 Platforms disagree (Meta wants phone digits without `+`, Google wants E.164 with `+` and gmail
-dots removed, Reddit strips `+tags`), so every function here is one documented rule and the
-destinations pick theirs; one hash is never reused across platforms. Every normalizer returns
-None for values it cannot make sense of (hashing garbage only lowers match rates) and never
-raises, whatever it is given: values come straight from user-supplied events.
+dots removed, Reddit strips `+tags` and punctuation), so every function here is one documented
+rule and the destinations pick theirs; one hash is never reused across platforms. Every
+normalizer returns None for values it cannot make sense of (hashing garbage only lowers match
+rates) and never raises, whatever it is given: values come straight from user-supplied events.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import phonenumbers
 
@@ -28,11 +29,13 @@ __all__ = [
     "gender",
     "hash_once",
     "is_hashed",
+    "locale_region",
     "name",
     "phone_digits",
     "phone_e164",
     "sha256_hex",
     "state",
+    "user_country",
     "zip_code",
 ]
 
@@ -44,6 +47,7 @@ _MAX_INT = 10**30
 _HASHED = re.compile(r"[a-fA-F0-9]{64}")
 _US_ZIP = re.compile(r"(\d{5})(?:-?\d{4})?")
 _GMAIL = frozenset({"gmail.com", "googlemail.com"})
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
 _COUNTRY_NAMES = {
     "usa": "us",
     "united states": "us",
@@ -133,12 +137,14 @@ def email_google(value: str) -> str | None:
 
 
 def email_reddit(value: str) -> str | None:
-    """Reddit (as Segment implements it): dots and `+tag` go in every local part."""
+    """Reddit's advanced-matching rule, for every domain: lowercased, the `+tag` alias dropped,
+    then every character of the local part that is not a-z or 0-9 removed
+    (`Al.ice$+Apple@Example.Com` -> `alice@example.com`)."""
     email = email_basic(value)
     if email is None:
         return None
     local, _, domain = email.rpartition("@")
-    local = local.split("+", 1)[0].replace(".", "")
+    local = _NOT_ALNUM.sub("", local.split("+", 1)[0])
     return f"{local}@{domain}" if local else None
 
 
@@ -227,6 +233,31 @@ def _country(value: object) -> str | None:
     lowered = " ".join(text.lower().replace(".", "").split())
     lowered = _COUNTRY_NAMES.get(lowered, lowered)
     return lowered if lowered in _REGIONS else None
+
+
+def locale_region(value: str) -> str | None:
+    """The region of a locale tag (`en-US`, `en_us`, `zh-Hant-TW`, `de-DE.UTF-8` give `us`,
+    `us`, `tw`, `de`) as a lowercase alpha-2 code; None when the tag names no known region."""
+    text = _text(value)
+    if text is None:
+        return None
+    parts = re.split(r"[-_]", text.split(".", 1)[0].split("@", 1)[0])[1:]
+    found = (part.lower() for part in parts if len(part) == 2 and part.isalpha())
+    return next((code for code in found if code in _REGIONS), None)
+
+
+def user_country(conversion: Mapping[str, Any], *, locale: bool = False) -> str | None:
+    """The country a conversion object's national formats are read in: the user's `country`
+    trait, else where consent says the user is, else (with `locale`) the region of
+    `context.locale`. The locale is only a hint (a browser set to `en-US` abroad), so it
+    serves phones, where a wrong guess yields an impossible number that is dropped, not ZIP
+    codes, where it would drop a valid foreign postcode."""
+    for where in (conversion.get("user"), conversion.get("consent")):
+        found = _country(where.get("country")) if isinstance(where, Mapping) else None
+        if found:
+            return found
+    tag = conversion.get("locale") if locale else None
+    return locale_region(tag) if isinstance(tag, str) else None
 
 
 def external_id(value: str) -> str | None:

@@ -38,7 +38,7 @@ def identifiers_present(conversion: Mapping[str, Any]) -> frozenset[str]:
     """The identifier keys (ConversionSpec vocabulary) a conversion object carries usably."""
     user = dig(conversion, "user")
     present = {key for key, check in _CHECKS.items() if check(text(dig(user, key)) or "")}
-    country = text(dig(user, "country"))
+    country = identity.user_country(conversion)
     if identity.phone_e164(text(dig(user, "phone")) or "", country):
         present.add("phone")  # a national number is read in the user's country
     if identity.zip_code(text(dig(user, "zip")) or "", country):

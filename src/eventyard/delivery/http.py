@@ -15,7 +15,7 @@ import httpx
 
 from eventyard.errors import TerminalError, TransientError
 
-__all__ = ["from_http_error", "parse_retry_after", "raise_for_status"]
+__all__ = ["from_http_error", "parse_retry_after", "raise_for_status", "shown_url"]
 
 _RETRYABLE = frozenset({408, 429})
 _SNIPPET = 200
@@ -40,19 +40,26 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 _PLAIN_SEGMENT = re.compile(r"^(?:[A-Za-z_.-]{1,32}|\d{1,4}|v\d{1,3})$")
 
 
-def _where(response: httpx.Response) -> str:
-    """The URL for an error message, with credential-like path segments replaced by `…`.
+def shown_url(url: httpx.URL | str) -> str:
+    """A URL as errors and logs show it, with credential-like path segments replaced by `…`.
 
     Webhook URLs carry their secret in the path (Slack's /services/T../B../token, Zapier,
     Discord); error messages end up in logs, traces and the status page, so only short
     words, small numbers and versions (`/v1/batch`, `/2/httpapi`) are shown. The query
-    string and user info are never shown.
+    string (GA4's `api_secret`) and user info are never shown.
     """
-    url = response.request.url
+    try:
+        url = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return "…"
     path = "/".join(
         part if not part or _PLAIN_SEGMENT.match(part) else "…" for part in url.path.split("/")
     )
     return f"{url.scheme}://{url.host}{f':{url.port}' if url.port else ''}{path}"
+
+
+def _where(response: httpx.Response) -> str:
+    return shown_url(response.request.url)
 
 
 def _snippet(response: httpx.Response) -> str:

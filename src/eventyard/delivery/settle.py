@@ -16,6 +16,7 @@ from eventyard.control.config import DeliverySettings
 from eventyard.delivery import jobs, metrics, trace
 from eventyard.delivery.backoff import backoff_delay
 from eventyard.delivery.jobs import Job
+from eventyard.delivery.outbound import OutboundRefused
 from eventyard.errors import DeliveryError, TransientError
 
 __all__ = ["Settlement", "failure_reason", "latency", "observe", "settle"]
@@ -28,6 +29,8 @@ def failure_reason(error: DeliveryError) -> str:
         return "timeout"
     if text.startswith("connection failed"):
         return "connection"
+    if isinstance(error, OutboundRefused):
+        return "outbound_policy"
     return "transient" if isinstance(error, TransientError) else "terminal"
 
 

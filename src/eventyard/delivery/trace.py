@@ -13,7 +13,8 @@ the counts are kept for ever.
 `reason` in counts is the HTTP status when a step has one, else the step's short `reason`
 (e.g. "filter", "drop", "sample", "conversion_events" for filtered events; the consent
 decision for suppressed ones; the problem for invalid payloads;
-"timeout" or "connection" for failed attempts without a status): a small set of values,
+"timeout" or "connection" for failed attempts without a status; "outbound_policy" when
+the outbound policy refused the address): a small set of values,
 fit for a metrics label, while `detail` explains the one event.
 """
 

@@ -36,11 +36,19 @@ __all__ = [
     "PerformBatch",
     "Secret",
     "TestConnection",
+    "location_fields",
     "secret_fields",
+    "secret_mapping_fields",
 ]
 
 Secret = Annotated[str, msgspec.Meta(extra={"secret": True})]
-"""A settings field holding a credential: masked in API output, logs and the UI."""
+"""A settings field holding a credential: masked in API output, logs and the UI. An action
+field of type `password` (Slack's webhook `url`) is a credential the same way."""
+
+LOCATION_SUFFIXES = ("url", "host", "endpoint", "domain")
+"""A settings field whose name ends so decides where requests go (`api_base_url`, `host`,
+`endpoint`); so does an action field named `url` with format `uri`. Changing one makes the
+store forget the destination's kept secrets (see `eventyard.control.store_secrets`)."""
 
 Payload = dict[str, Any]
 Perform = Callable[[httpx.AsyncClient, Any, Payload], Awaitable[None]]
@@ -94,7 +102,11 @@ class DestinationDefinition:
     ordered: bool = True
     """Whether each user's events must arrive in order (then one in flight per user)."""
     consent_category: str | None = None
-    """The consent category (e.g. "Advertising", "Analytics") an event needs to be sent here."""
+    """The consent category (e.g. "Advertising", "Analytics") the UI suggests for this type;
+    only a destination's own `consent_categories` hold events back (Segment maps none)."""
+    catalog_names: tuple[str, ...] = ()
+    """Segment's names for this destination (its catalog name, its Actions name): a key of an
+    event's `integrations` object with one of them applies to every destination of the type."""
     test_connection: TestConnection | None = None
     conversion: ConversionSpec | None = None
     """Ad destinations: what their platform's conversions API needs (see eventyard.conversions)."""
@@ -115,3 +127,28 @@ def secret_fields(settings: type[msgspec.Struct]) -> frozenset[str]:
     return frozenset(
         info.encode_name for info in msgspec.structs.fields(settings) if _is_secret(info.type)
     )
+
+
+def secret_mapping_fields(action: ActionDefinition) -> frozenset[str]:
+    """Names of an action's fields that hold a credential (type `password`)."""
+    return frozenset(name for name, spec in action.fields.items() if spec.type == "password")
+
+
+def location_fields(definition: DestinationDefinition) -> dict[tuple[str, ...], Any]:
+    """Where a destination type's requests go, as document paths with their defaults: the
+    settings fields named like a URL or host, and each action's `url` field of format uri
+    (a mapping's default changes only with eventyard, so it counts as None)."""
+    found: dict[tuple[str, ...], Any] = {
+        ("settings", info.encode_name): None if info.required else _field_default(info)
+        for info in msgspec.structs.fields(definition.settings)
+        if info.encode_name.lower().endswith(LOCATION_SUFFIXES)
+    }
+    for key, action in definition.actions.items():
+        spec = action.fields.get("url")
+        if spec is not None and spec.format in ("uri", "url"):
+            found["actions", key, "mapping", "url"] = None
+    return found
+
+
+def _field_default(info: msgspec.structs.FieldInfo) -> Any:
+    return info.default_factory() if info.default is msgspec.NODEFAULT else info.default

@@ -77,6 +77,7 @@ def describe(slug: str) -> dict[str, Any]:
         "docs_url": definition.docs_url,
         "ordered": definition.ordered,
         "consent_category": definition.consent_category,
+        "catalog_names": list(definition.catalog_names),
         "test_connection": definition.test_connection is not None,
         "settings": _settings(definition),
         "actions": actions,

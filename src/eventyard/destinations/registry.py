@@ -11,10 +11,20 @@ from collections.abc import Iterator
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 
-from eventyard.destinations.base import DestinationDefinition
+import orjson
+
+from eventyard.control.secrets import SECRET_MASK
+from eventyard.destinations.base import DestinationDefinition, secret_mapping_fields
 from eventyard.errors import ConfigError
 
-__all__ = ["ENTRY_POINT_GROUP", "available", "get_definition", "registered", "type_names"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "available",
+    "get_definition",
+    "masked_payload",
+    "registered",
+    "type_names",
+]
 
 ENTRY_POINT_GROUP = "eventyard.destinations"
 
@@ -73,3 +83,22 @@ def registered(definition: DestinationDefinition) -> Iterator[DestinationDefinit
     finally:
         del _registered[definition.slug]
         get_definition.cache_clear()
+
+
+def masked_payload(slug: str, action: str, payload: bytes) -> bytes:
+    """A stored mapped payload as shown to people (dead letters): its credential fields,
+    such as Slack's webhook `url`, masked. The stored copy keeps them, so that a retried
+    dead letter still reaches its webhook. An unknown action masks every action's."""
+    try:
+        actions = get_definition(slug).actions
+    except ConfigError:
+        return payload
+    chosen = [actions[action]] if action in actions else list(actions.values())
+    hidden = frozenset().union(*(secret_mapping_fields(a) for a in chosen))
+    try:
+        doc = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return payload
+    if not isinstance(doc, dict) or not hidden & doc.keys():
+        return payload
+    return orjson.dumps({k: SECRET_MASK if k in hidden else v for k, v in doc.items()})

@@ -5,9 +5,10 @@ build of the npm package @segment/analytics-next (installed by `make` under vend
 committed). That build fetches its settings and its lazily loaded chunks
 (`<cdn>/analytics-next/bundles/<name>.bundle.<hash>.js`) from the origin of its own script
 src when that is https, and otherwise from the hard-coded `https://cdn.segment.com`. The copy
-served here has that default replaced by this server's origin, so that the standard snippet
-with only the host changed works over plain http too and nothing is ever fetched from
-Segment. Chunks are content-addressed: served as they are and cacheable forever.
+served here has that default replaced by this server's public origin (`server.public_url`,
+else the Host header: ingest.origin), so that the standard snippet with only the host
+changed works over plain http too and nothing is ever fetched from Segment. Chunks are
+content-addressed: served as they are and cacheable forever.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from eventyard.control.config import Config
-from eventyard.ingest.cdn_settings import public_origin
-from eventyard.ingest.client_ip import ClientIp
+from eventyard.ingest.origin import PublicOrigin
 from eventyard.ingest.responses import error_response
 from eventyard.ui.vendor import VendorMissing, vendor_file
 
@@ -40,9 +40,12 @@ _JAVASCRIPT = "application/javascript; charset=utf-8"
 _CHUNK = re.compile(r"[A-Za-z0-9_-]{1,64}\.bundle\.[0-9a-f]{8,64}\.js(?:\.map)?")
 _LIBRARY_CACHE = "public, max-age=300"
 """Short: the URL stays the same when the installed version changes (ETag revalidates)."""
+_HOST_LIBRARY_CACHE = "private, max-age=300"
+"""Without `server.public_url` the copy depends on the Host header, which a shared cache may
+leave out of its key: only the browser that asked may keep it."""
 _CHUNK_CACHE = "public, max-age=31536000, immutable"
 _MAX_CACHED = 64
-"""Bound on cached copies: each origin (Host header) gets its own copy of the library."""
+"""Bound on cached copies: without `server.public_url` each Host header gets its own copy."""
 
 
 class _HasConfig(Protocol):
@@ -105,20 +108,21 @@ class _Files:
     same (`make install` may upgrade them under a running server)."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, int, int, str | None], _Asset] = {}
+        self._cache: dict[tuple[str, int, int, str | None, bool], _Asset] = {}
 
-    def get(self, relative: str, origin: str | None = None) -> _Asset:
+    def get(self, relative: str, origin: str | None = None, shared: bool = True) -> _Asset:
         """The file (raises VendorMissing); with `origin`, the library with Segment's CDN
-        replaced by it, else a chunk or source map as installed."""
+        replaced by it (cacheable by shared caches only when `shared`), else a chunk or
+        source map as installed."""
         path: Path = vendor_file(relative)
         stat = path.stat()
-        key = (relative, stat.st_mtime_ns, stat.st_size, origin)
+        key = (relative, stat.st_mtime_ns, stat.st_size, origin, shared)
         asset = self._cache.get(key)
         if asset is None:
             body = path.read_bytes()
             if origin is not None:
                 body = body.replace(_SEGMENT_CDN, origin.encode("ascii"))
-                asset = _asset(body, _JAVASCRIPT, _LIBRARY_CACHE)
+                asset = _asset(body, _JAVASCRIPT, _LIBRARY_CACHE if shared else _HOST_LIBRARY_CACHE)
             elif relative.endswith(".map"):
                 asset = _asset(body, "application/json", _CHUNK_CACHE)
             else:
@@ -132,18 +136,17 @@ class _Files:
 def analytics_js_routes(ctx: _HasConfig) -> list[BaseRoute]:
     """The library for a known write key (404 otherwise, like Segment) and its chunks."""
     files = _Files()
-    proxies = ClientIp(ctx.config.server.trusted_proxies)
+    public = PublicOrigin(ctx.config.server.public_url)
 
     async def library(request: Request) -> Response:
         write_key = request.path_params["write_key"]
         if write_key not in ctx.config.source_by_key():
             return error_response(404, "not_found", "unknown write key")
-        peer = request.client.host if request.client else None
-        origin = public_origin(request, peer is not None and proxies.is_trusted(peer))
+        origin = public.of(request)
         if origin is None:
             return error_response(400, "invalid_request", "the Host header is not host[:port]")
         try:
-            return _serve(request, files.get(_LIBRARY, f"{origin[0]}://{origin[1]}"))
+            return _serve(request, files.get(_LIBRARY, origin.url, public.fixed))
         except VendorMissing as error:
             return _not_installed(error)
 

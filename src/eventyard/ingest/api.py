@@ -16,11 +16,19 @@ from eventyard.control.config import Config, SourceConfig
 from eventyard.errors import IngestError, LogError
 from eventyard.ingest.auth import basic_write_key, resolve_source
 from eventyard.ingest.body import decode_body, parse_object, read_body
-from eventyard.ingest.cdn_settings import public_origin, settings_document
+from eventyard.ingest.cdn_settings import settings_document
 from eventyard.ingest.client_ip import ClientIp
+from eventyard.ingest.origin import PublicOrigin
 from eventyard.ingest.pixel import TRANSPARENT_GIF, pixel_message
 from eventyard.ingest.process import Outcome, accept, process_batch
-from eventyard.ingest.responses import error_response, json_response, overloaded, success
+from eventyard.ingest.rate_limit import SourceLimits
+from eventyard.ingest.responses import (
+    error_response,
+    json_response,
+    overloaded,
+    rate_limited,
+    success,
+)
 from eventyard.log.base import EventLog
 from eventyard.spec.enrich import RequestInfo, request_info
 from eventyard.spec.limits import (
@@ -42,23 +50,33 @@ def _optional_object(body: dict[str, Any], field: str) -> dict[str, Any] | None:
     raise IngestError("invalid_request", f"batch {field} must be an object, not {kind_of(value)}")
 
 
-class TrackingApi:
-    """Holds what requests share: the write key table, the log, the proxy policy."""
+def _from_browser(request: Request) -> bool:
+    """analytics.js posts `text/plain` (no CORS preflight); server libraries post JSON."""
+    return request.headers.get("content-type", "").lower().startswith("text/plain")
 
-    def __init__(self, config: Config, log: EventLog) -> None:
+
+class TrackingApi:
+    """Holds what requests share: the write key table, the log, the proxy policy, the
+    per-source rate limits."""
+
+    def __init__(self, config: Config, log: EventLog, limits: SourceLimits | None = None) -> None:
         self._log = log
         self._sources = config.source_by_key()
         self._max_pending = config.server.max_pending_events
         self._client_ip = ClientIp(config.server.trusted_proxies)
+        self._origin = PublicOrigin(config.server.public_url)
+        self._limits = limits or SourceLimits()
+        self._limits.configure(config.sources)
 
     def reconfigure(self, config: Config) -> None:
-        """Sources changed (created, removed, a write key rotated): the new table applies to
-        the next request; server-level settings need a restart."""
+        """Sources changed (created, removed, a write key rotated, a rate limit): the new
+        table applies to the next request; server-level settings need a restart."""
         self._sources = config.source_by_key()
+        self._limits.configure(config.sources)
 
-    def _peer(self, request: Request) -> tuple[str | None, bool]:
-        peer = request.client.host if request.client else None
-        return peer, peer is not None and self._client_ip.is_trusted(peer)
+    def _over_rate(self, source: SourceConfig, events: int) -> Response | None:
+        wait = self._limits.take(source.name, events)
+        return None if wait is None else rate_limited(source.name, wait)
 
     def _ip(self, request: Request) -> str | None:
         peer = request.client.host if request.client else None
@@ -91,8 +109,9 @@ class TrackingApi:
             return overloaded("too many events are waiting to be stored; retry later")
         return None
 
-    def single(self, kind: str) -> Endpoint:
-        """`POST /v1/<kind>`: one message, the path sets its type."""
+    def single(self, kind: str, browser: bool = False) -> Endpoint:
+        """`POST /v1/<kind>`: one message, the path sets its type; `browser` for the short
+        paths only analytics.js uses."""
 
         async def endpoint(request: Request) -> Response:
             busy = self._overloaded()
@@ -101,8 +120,12 @@ class TrackingApi:
             try:
                 message = await self._body(request, MAX_SINGLE_REQUEST_BYTES)
                 source = self._source(request, message.get("writeKey"))
+                refused = self._over_rate(source, 1)
+                if refused is not None:
+                    return refused
                 message["type"] = kind
-                entry = accept(message, request_info(self._ip(request)), source.name)
+                info = request_info(self._ip(request), browser=browser or _from_browser(request))
+                entry = accept(message, info, source.name)
             except IngestError as error:
                 return error_response(error.status, error.code, error.message)
             failed = await self._store(Outcome(entries=[entry]))
@@ -132,9 +155,13 @@ class TrackingApi:
                 body.get("sentAt"),
                 _optional_object(body, "context"),
                 _optional_object(body, "integrations"),
+                browser=_from_browser(request),
             )
         except IngestError as error:
             return error_response(error.status, error.code, error.message)
+        refused = self._over_rate(source, len(items))
+        if refused is not None:
+            return refused
         outcome = process_batch(items, info, source.name)
         failed = await self._store(outcome)
         if failed is not None:
@@ -155,8 +182,9 @@ class TrackingApi:
                 message = pixel_message(request.query_params.multi_items())
                 source = self._source(request, message.get("writeKey"))
                 message["type"] = kind
-                info: RequestInfo = request_info(self._ip(request))
-                await self._store(Outcome(entries=[accept(message, info, source.name)]))
+                if self._limits.take(source.name, 1) is None:  # over it: dropped, still a GIF
+                    info: RequestInfo = request_info(self._ip(request), browser=True)
+                    await self._store(Outcome(entries=[accept(message, info, source.name)]))
             except IngestError:
                 pass
             return gif
@@ -168,12 +196,10 @@ class TrackingApi:
         write_key = request.path_params["write_key"]
         if write_key not in self._sources:
             return error_response(404, "not_found", "unknown write key")
-        _, trusted = self._peer(request)
-        origin = public_origin(request, trusted)
+        origin = self._origin.of(request)
         if origin is None:
             return error_response(400, "invalid_request", "the Host header is not host[:port]")
-        scheme, host = origin
-        return json_response(settings_document(write_key, host, scheme))
+        return json_response(settings_document(write_key, origin.host, origin.scheme))
 
     async def ignored(self, request: Request) -> Response:
         """`POST /v1/m`: analytics.js metrics beacon, accepted and dropped."""

@@ -11,12 +11,17 @@ from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from eventyard.control.config import Config
 from eventyard.control.live import LiveConfig
 from eventyard.ingest.api import TrackingApi
 from eventyard.ingest.cors import TrackingCors
+from eventyard.ingest.origin import ForwardedProto
+from eventyard.ingest.rate_limit import SourceLimits
+from eventyard.ingest.responses import error_response
 from eventyard.ingest.segment_webhook import SegmentWebhook
 from eventyard.log.base import EventLog
 from eventyard.spec.messages import MESSAGE_TYPES
@@ -38,7 +43,7 @@ def tracking_routes(api: TrackingApi) -> list[BaseRoute]:
         routes.append(Route(f"/v1/{kind}", api.single(kind), methods=["POST"]))
         routes.append(Route(f"/v1/pixel/{kind}", api.pixel(kind), methods=["GET"]))
     for short, kind in sorted(SHORT_PATHS.items()):
-        routes.append(Route(f"/v1/{short}", api.single(kind), methods=["POST"]))
+        routes.append(Route(f"/v1/{short}", api.single(kind, browser=True), methods=["POST"]))
     routes.append(Route("/v1/m", api.ignored, methods=["POST"]))
     routes.append(Route("/v1/projects/{write_key}/settings", api.settings, methods=["GET"]))
     return routes
@@ -49,15 +54,28 @@ def create_app(
     log: EventLog,
     extra_routes: Sequence[BaseRoute] = (),
     live: LiveConfig | None = None,
+    limits: SourceLimits | None = None,
 ) -> Starlette:
     """The ASGI app; the caller opens and closes `log` (e.g. in its lifespan). With `live`,
-    write keys follow configuration changes without a restart."""
-    api = TrackingApi(config, log)
+    write keys and rate limits follow configuration changes without a restart; `limits`
+    shares the rate limits' counts with `/metrics` and the status report."""
+    api = TrackingApi(config, log, limits)
     webhook = SegmentWebhook(config, log)
     if live is not None:
         live.subscribe(api.reconfigure)
         live.subscribe(webhook.reconfigure)
     return Starlette(
         routes=[*tracking_routes(api), *webhook.routes(), *extra_routes],
-        middleware=[Middleware(TrackingCors, origins=config.server.cors_origins)],
+        middleware=[
+            # outermost: every route, the UI's cookies included, sees the browser's scheme
+            Middleware(ForwardedProto, trusted_proxies=config.server.trusted_proxies),
+            Middleware(TrackingCors, origins=config.server.cors_origins),
+        ],
+        exception_handlers={ClientDisconnect: _client_gone},
     )
+
+
+async def _client_gone(request: Request, error: Exception) -> Response:
+    """A body that stopped coming (the client left, or `server.request_timeout` cut it off):
+    no one is left to read an answer, and it is no server error worth a traceback."""
+    return error_response(400, "invalid_request", "the client disconnected mid-body")

@@ -2,7 +2,9 @@
 
 Browsers post cross-origin from the customer's site; recent analytics.js builds add
 `Authorization` and `X-Retry-Count`, which makes them preflight. Only the tracking paths
-(`/v1/...`, `/health`) get CORS; routes added by other parts of the app do not.
+(`/v1/...`, `/health`) get CORS; routes added by other parts of the app do not, nor does the
+Profile API, which shares the `/v1/` prefix but is for servers: a browser page must not read
+profiles with a token it got hold of.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["TrackingCors"]
+__all__ = ["NOT_TRACKING", "TrackingCors"]
+
+NOT_TRACKING = "/v1/spaces/"
+"""The Profile API's paths (`eventyard.profiles.api`): no CORS."""
 
 _PREFLIGHT = [
     (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
@@ -42,7 +47,8 @@ class TrackingCors:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] != "http" or not (path.startswith("/v1/") or path == "/health"):
+        tracking = path.startswith("/v1/") and not path.startswith(NOT_TRACKING)
+        if scope["type"] != "http" or not (tracking or path == "/health"):
             await self.app(scope, receive, send)
             return
         origin = self._allowed_origin(scope)

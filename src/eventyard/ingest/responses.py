@@ -6,12 +6,13 @@ retry 5xx honouring `Retry-After`.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 
-__all__ = ["error_response", "json_response", "overloaded", "success"]
+__all__ = ["error_response", "json_response", "overloaded", "rate_limited", "success"]
 
 _SUCCESS = b'{"success":true}'
 _JSON = "application/json"
@@ -35,3 +36,13 @@ def error_response(
 def overloaded(message: str) -> Response:
     """503 + Retry-After: nothing was stored, the client should send the same data again."""
     return error_response(503, "overloaded", message, {"Retry-After": "1"})
+
+
+def rate_limited(source: str, wait: float) -> Response:
+    """429 with Segment's two headers, each the whole seconds to wait: nothing was stored."""
+    seconds = str(max(1, math.ceil(wait)))
+    message = (
+        f"source {source!r} is over its rate_limit; send the same request again in {seconds} s"
+    )
+    headers = {"Retry-After": seconds, "X-RateLimit-Reset": seconds}
+    return error_response(429, "rate_limited", message, headers)

@@ -1,10 +1,12 @@
-"""Consent per destination: the categories it needs, and what a denial does there.
+"""Consent per destination: the categories it needs, and what a refusal does there.
 
-Every destination needs its `consent_categories` (default: its type's `consent_category`;
-an empty list needs none). An event whose `context.consent.categoryPreferences` denies one
-is not sent there, or is sent in the platform's limited-data-use mode when the destination's
-`consent_fallback` is `limited` (and the platform has one); `conversions.limited_regions`
-send in limited mode without a denial (`eventyard.conversions.consent.decide`).
+A destination needs the `consent_categories` its configuration names, and no other: as in
+Segment, a destination is mapped to no category until someone maps it (a type's
+`consent_category` is only what the UI suggests). An event whose
+`context.consent.categoryPreferences` does not grant every one of them (Segment's rules:
+`eventyard.conversions.consent`) is not sent there, or is sent in the platform's
+limited-data-use mode when the destination's `consent_fallback` is `limited` (and the
+platform has one); `conversions.limited_regions` send in limited mode without a refusal.
 """
 
 from __future__ import annotations
@@ -45,10 +47,7 @@ class ConsentRules:
 def compile_consent(
     dest: DestinationConfig, definition: DestinationDefinition, settings: ConversionsSettings
 ) -> ConsentRules:
-    if dest.consent_categories is not None:
-        needed = tuple(dest.consent_categories)
-    else:
-        needed = (definition.consent_category,) if definition.consent_category else ()
+    needed = tuple(dict.fromkeys(dest.consent_categories or ()))
     return ConsentRules(
         needed, dest.consent_fallback, tuple(settings.limited_regions), definition.conversion
     )

@@ -243,8 +243,9 @@ class EventConversions:
         return self._click_ids
 
     def _has_preferences(self) -> bool:
+        """An empty `categoryPreferences` counts: it refuses every category."""
         preferences = dig(self.event, "context", "consent", "categoryPreferences")
-        return isinstance(preferences, Mapping) and bool(preferences)
+        return isinstance(preferences, Mapping)
 
     def consent(self) -> ConsentState:
         if self._consent is None:
@@ -263,7 +264,7 @@ class EventConversions:
         """What goes to the destination's plan, or why nothing does."""
         spec = rules.spec
         if rules.open or (spec is None and not self._has_preferences()):
-            return Admitted(self.event)  # only a denied category stops a non-ad destination
+            return Admitted(self.event)  # no preferences stated: consent is not enforced
         decision = rules.consent.decide(self.consent())
         if spec is None:
             if decision.action == "suppress":

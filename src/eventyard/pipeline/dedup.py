@@ -2,7 +2,13 @@
 
 Runs on the state connection inside the router's transaction, so "seen" is recorded exactly
 when the event's delivery jobs are, which makes re-reading the log after a crash harmless.
-Entries are per (source, messageId): two sources may legitimately share an id space.
+A messageId is one event across a workspace's sources (a page sending the same event from
+the browser and from its backend is counted once), as Segment deduplicates across sources;
+a workspace is the unit of isolation, so another workspace's ids never drop an event. Rows
+stay per (source, messageId), which the UI's per-source counts read; a source the control
+plane does not know (deleted since) is its own scope, and so is a source that receives
+Segment's signed webhook (`webhook_secret`): during a migration it carries copies of the
+events the direct route also sends, and `eventyard compare` needs both copies routed.
 """
 
 from __future__ import annotations
@@ -13,24 +19,42 @@ from collections.abc import Sequence
 __all__ = ["first_seen", "purge"]
 
 
+_SEEN_IN_WORKSPACE = (
+    "SELECT 1 FROM dedup WHERE message_id = ?1 AND seen_at >= ?2 AND source IN"
+    " (SELECT name FROM objects WHERE kind = 'source' AND workspace = ?3)"
+)
+_SEEN_FROM_SOURCE = "SELECT 1 FROM dedup WHERE source = ?3 AND message_id = ?1 AND seen_at >= ?2"
+
+
+def _workspaces(conn: sqlite3.Connection) -> dict[str, str]:
+    """Each source's workspace, from the control plane's objects (none without them)."""
+    table = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'objects'"
+    if conn.execute(table).fetchone() is None:
+        return {}
+    rows = conn.execute("SELECT name, workspace FROM objects WHERE kind = 'source'")
+    return dict(rows.fetchall())
+
+
 def first_seen(
     conn: sqlite3.Connection,
     keys: Sequence[tuple[str, str]],
     now: float,
     window: float,
+    own_scope: frozenset[str] = frozenset(),
 ) -> list[bool]:
-    """For each (source, messageId), in order: True if not seen within `window`, and record it.
+    """For each (source, messageId), in order: True if no source of the same workspace sent
+    that messageId within `window`, and record it.
 
     A repeat inside the same batch is a repeat too. Drops are traced (`duplicate` steps)
     by the caller, per destination.
     """
     fresh: list[bool] = []
     cutoff = now - window
+    workspaces = _workspaces(conn)
     for source, message_id in keys:
-        row = conn.execute(
-            "SELECT seen_at FROM dedup WHERE source = ? AND message_id = ?", (source, message_id)
-        ).fetchone()
-        if row is not None and row[0] >= cutoff:
+        workspace = None if source in own_scope else workspaces.get(source)
+        query = _SEEN_FROM_SOURCE if workspace is None else _SEEN_IN_WORKSPACE
+        if conn.execute(query, (message_id, cutoff, workspace or source)).fetchone():
             fresh.append(False)
             continue
         conn.execute(

@@ -1,14 +1,18 @@
 """What one log record becomes, per destination: delivery jobs and trace steps.
 
-Runs inside the router's state transaction, after dedup: a fresh event goes through the
-consent and conversions stage (`pipeline.conversions`), then each target destination's plan
-(filters, subscriptions, mapping, payload check); every outcome, the jobs queued and the
-reasons nothing was, becomes a trace step.
+Runs inside the router's state transaction, after dedup: a fresh event goes through its
+`integrations` object (`pipeline.fanout`; a destination it switches off gets a `filtered`
+step with reason `integrations`, and every step of one a key named says which key), then the
+consent and conversions stage (`pipeline.conversions`; consent is checked whatever the
+integrations object says), then each target destination's plan (filters, subscriptions,
+mapping, payload check); every outcome, the jobs queued and the reasons nothing was,
+becomes a trace step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +23,7 @@ from eventyard.delivery.trace import Step
 from eventyard.log.base import LogRecord
 from eventyard.pipeline.consent import Refused
 from eventyard.pipeline.conversions import ConversionStage
-from eventyard.pipeline.fanout import targets
+from eventyard.pipeline.fanout import choose, integrations_of
 from eventyard.pipeline.plan import DestinationPlan
 
 __all__ = ["received_at", "route_record"]
@@ -68,26 +72,37 @@ def route_record(
             for name in connected
         ]
         return
-    chosen = targets(connected, event)
+    integrations = integrations_of(event)
+    choices = [(name, choose(integrations, name, plans[name].type_keys)) for name in connected]
     if not fresh:
         detail = "messageId already seen within pipeline.dedup_window"
-        steps += [Step(mid, name, None, "duplicate", detail, None, now) for name in chosen]
+        steps += [
+            Step(mid, name, None, "duplicate", detail, None, now)
+            for name, choice in choices
+            if choice.send
+        ]
         return
     received = received_at(event)
     conversions = (stage or ConversionStage(None, now)).event(record, event)
-    for name in chosen:
+    for name, choice in choices:
+        if not choice.send:
+            steps.append(Step(mid, name, None, "filtered", choice.note, None, now, "integrations"))
+            continue
+        first = len(steps)
         admitted = conversions.admit(name, plans[name].rules)
         if isinstance(admitted, Refused):
             step = Step(mid, name, None, admitted.step, admitted.detail, None, now, admitted.reason)
             steps.append(step)
-            continue
-        routed = plans[name].route(admitted.event)
-        conversions.routed(name, admitted, bool(routed.jobs))
-        for action, payload in routed.jobs:
-            jobs.append(NewJob(name, action, record.key, mid, payload, received))
-            detail = f"queued for {action} ({len(payload)} bytes)"
-            steps.append(Step(mid, name, action, "queued", detail, None, now))
-        steps += [
-            Step(mid, name, note.action, note.step, note.detail, None, now, note.reason)
-            for note in routed.notes
-        ]
+        else:
+            routed = plans[name].route(admitted.event)
+            conversions.routed(name, admitted, bool(routed.jobs))
+            for action, payload in routed.jobs:
+                jobs.append(NewJob(name, action, record.key, mid, payload, received))
+                detail = f"queued for {action} ({len(payload)} bytes)"
+                steps.append(Step(mid, name, action, "queued", detail, None, now))
+            steps += [
+                Step(mid, name, note.action, note.step, note.detail, None, now, note.reason)
+                for note in routed.notes
+            ]
+        if choice.kind:  # a key named this destination: say which
+            steps[first:] = [replace(s, detail=f"{s.detail}; {choice.note}") for s in steps[first:]]

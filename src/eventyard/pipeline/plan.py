@@ -8,6 +8,7 @@ event.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from eventyard.pipeline.destination_filter import (
     PlanError,
     compile_filters,
 )
+from eventyard.pipeline.fanout import type_keys
 
 __all__ = ["DestinationPlan", "Note", "PlanError", "Routed", "compile_plan", "compile_plans"]
 
@@ -54,6 +56,8 @@ class DestinationPlan:
     filter: DestinationFilter | None
     actions: tuple[CompiledAction, ...]
     rules: Rules
+    type_keys: Mapping[str, str]
+    """The `integrations` keys that address this destination's type (`fanout.type_keys`)."""
 
     def route(self, event: dict[str, Any]) -> Routed:
         """Filter, match subscriptions, map and check; never raises on a JSON event."""
@@ -136,6 +140,7 @@ def compile_plan(
         filter=compile_filters(dest.filter, dest.filters),
         actions=tuple(action for action in compiled if action is not None),
         rules=compile_rules(dest, definition, conversions or ConversionsSettings()),
+        type_keys=type_keys(definition.name, definition.catalog_names),
     )
 
 

@@ -3,7 +3,7 @@ after dedup and before any destination.
 
 For each fresh event of a source with a plan or transformations (`protocols.screen`):
 violations are counted per day (`protocols.store`); a blocked event gets a `blocked` trace
-step for every destination it would have reached (reason `unplanned_event`, `violation`, or
+step for every destination connected to its source (reason `unplanned_event`, `violation`, or
 `forwarded:<source>`) and goes no further; a forwarded one, and "Violation Generated" events
 when the plan asks for them, are put in the outbox; an event with omitted properties or
 transformations continues as the changed copy.
@@ -29,7 +29,6 @@ from eventyard.control.config import Config
 from eventyard.delivery.state import StateStore
 from eventyard.delivery.trace import Step
 from eventyard.log.base import Entry, EventLog, LogRecord
-from eventyard.pipeline.fanout import targets
 from eventyard.protocols import store
 from eventyard.protocols.compile import compile_protocols
 from eventyard.protocols.forward import blocked_entry, violation_entries
@@ -116,7 +115,7 @@ class _Batch:
         detail = _detail(screened)
         self.steps += [
             Step(record.message_id, name, None, "blocked", detail, None, self.now, reason)
-            for name in targets(connected, event)
+            for name in connected  # a tracking plan acts before the integrations object
         ]
         if target is not None:
             entry = blocked_entry(record, event, target, str(screened.plan), str(screened.blocked))

@@ -8,10 +8,11 @@ URL-encoded, `+` as `%2B`), or a profile id: bare `use_...` as in Segment's curs
 or `profile_id:use_...`. A merged profile's old id answers for the profile it joined.
 Accounts are `group_id:<id>`.
 
-Auth is HTTP Basic with the access token as the username and an empty password:
-`profiles.access_token`, or any control-plane API token of workspace "default" (profiles
-span every source, so a token scoped to another workspace cannot read them). Every answer
-carries `Request-Id`; errors are `{"error": {"code", "message"}}`; there is no CORS.
+Auth is HTTP Basic with the space's access token, `profiles.access_token`, as the username
+and an empty password. Profiles span every source of every workspace, so no workspace's
+API token reads them (a viewer of one workspace would see another's events); without
+`profiles.access_token` the Profile API answers 401. Every answer carries `Request-Id`;
+errors are `{"error": {"code", "message"}}`; there is no CORS (`ingest.cors`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from eventyard.control import accounts
 from eventyard.control.context import ServerContext
 from eventyard.profiles import queries
 from eventyard.profiles.api_views import Page, Params, account_view, user_view
@@ -86,16 +86,16 @@ def _token(request: Request) -> str:
     return token
 
 
-async def _authorize(request: Request, ctx: ServerContext) -> None:
+def _authorize(request: Request, ctx: ServerContext) -> None:
     token = _token(request)
     configured = ctx.config.profiles.access_token
     if configured and hmac.compare_digest(token.encode(), configured.encode()):
         return
-    if token.startswith("ey_") and token.isascii() and len(token) <= 200:
-        principal = await ctx.state.run(lambda conn: accounts.authenticate_token(conn, token))
-        if principal is not None and principal.workspace == "default":
-            return
-    raise _Refused(401, "authentication_error", "unknown access token")
+    raise _Refused(
+        401,
+        "authentication_error",
+        "unknown access token; the Profile API takes only the space's profiles.access_token",
+    )
 
 
 def _int(text: str, name: str, low: int, high: int) -> int:
@@ -178,7 +178,7 @@ def profile_api_routes(ctx: ServerContext) -> list[BaseRoute]:
 
 
 async def _handle(request: Request, ctx: ServerContext) -> Response:
-    await _authorize(request, ctx)
+    _authorize(request, ctx)
     settings = ctx.config.profiles
     space, collection = request.path_params["space_id"], request.path_params["collection"]
     if not hmac.compare_digest(space.encode(), settings.space_id.encode()):

@@ -21,7 +21,15 @@ from eventyard.profiles import accounts, computed_store, rebuild
 from eventyard.profiles import graph_store as gs
 from eventyard.profiles import traits as trait_rows
 from eventyard.profiles.computed import ComputedTrait, compile_traits, contributions
-from eventyard.profiles.events import Seen, clean, event_name, event_time, group_id, traits_of
+from eventyard.profiles.events import (
+    Seen,
+    clean,
+    consent_traits,
+    event_name,
+    event_time,
+    group_id,
+    traits_of,
+)
 from eventyard.profiles.feed import Feed
 from eventyard.profiles.identifiers import Extractor, Ident
 from eventyard.profiles.merge_protection import Rules
@@ -158,7 +166,7 @@ class Engine:
                 self._types.add(kind)
         traits = traits_of(event)
         account = group_id(event)
-        user_traits = traits if seen.type == "identify" else None
+        user_traits = traits if seen.type == "identify" else consent_traits(event)
         batch.events.append(
             (
                 seen.message_id,

@@ -10,9 +10,11 @@ from eventyard.profiles.graph import Key
 from eventyard.spec.timestamps import parse_iso
 
 __all__ = [
+    "CONSENT_EVENT",
     "MAX_TRAITS",
     "Seen",
     "clean",
+    "consent_traits",
     "event_name",
     "event_time",
     "group_id",
@@ -21,6 +23,8 @@ __all__ = [
 
 MAX_TRAITS = 500
 """Traits kept from one identify/group call; the rest are ignored."""
+CONSENT_EVENT = "Segment Consent Preference Updated"
+_MAX_CATEGORIES = 100
 _MAX_KEY = 255
 _EPOCH = datetime.fromtimestamp(0, UTC).replace(tzinfo=None)
 """parse_iso gives naive UTC times; subtracting this is the fastest way to Unix seconds."""
@@ -90,3 +94,24 @@ def traits_of(event: dict[str, Any]) -> dict[str, Any] | None:
             if len(kept) >= MAX_TRAITS:
                 break
     return kept or None
+
+
+def consent_traits(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The `consent` trait a "Segment Consent Preference Updated" track call sets on the
+    user's profile: `{"categoryPreferences": {category: bool}}`, newest wins like any trait.
+
+    As Segment's Unify does, only `true` is consent (an empty object refuses every
+    category); an event without `context.consent.categoryPreferences` changes nothing."""
+    if event.get("type") != "track" or event.get("event") != CONSENT_EVENT:
+        return None
+    context = event.get("context")
+    consent = context.get("consent") if isinstance(context, dict) else None
+    preferences = consent.get("categoryPreferences") if isinstance(consent, dict) else None
+    if not isinstance(preferences, dict):
+        return None
+    kept = {
+        clean(key): value is True
+        for key, value in list(preferences.items())[:_MAX_CATEGORIES]
+        if isinstance(key, str) and 0 < len(key) <= _MAX_KEY
+    }
+    return {"consent": {"categoryPreferences": kept}}

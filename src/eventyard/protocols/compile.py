@@ -82,11 +82,12 @@ def compile_plan(plan: TrackingPlanConfig, at: str = "$") -> CompiledPlan:
     }
     common = None if plan.common is None else _schema(plan.common, f"{at}.common")
     settings = plan.settings
-    forwards = "forward" in (settings.violations, settings.unplanned_events)
-    if forwards and not settings.forward_to:
+    choices = (settings.violations, settings.common_violations, settings.unplanned_events)
+    if "forward" in choices and not settings.forward_to:
         raise ConfigProblem(
             f"{at}.settings.forward_to",
-            "name the quarantine source: violations or unplanned_events is `forward`",
+            "name the quarantine source: violations, common_violations or unplanned_events "
+            "is `forward`",
         )
     return CompiledPlan(plan.name, settings, events, context, common=common, **traits)
 

@@ -29,6 +29,8 @@ __all__ = ["MAX_VIOLATION_EVENTS", "VIOLATIONS_USER", "blocked_entry", "violatio
 MAX_VIOLATION_EVENTS = 20
 """Violation events made from one event, at most (the first violations found)."""
 VIOLATIONS_USER = "schema-violations"
+_LIBRARY = {"name": "eventyard", "version": __version__}
+"""`context.library` of a violation event whose event named no library."""
 
 
 def blocked_entry(
@@ -61,30 +63,36 @@ def violation_entries(
     plan: str,
     now: float,
 ) -> list[Entry]:
-    """One "Violation Generated" track event per violation (at most MAX_VIOLATION_EVENTS)."""
+    """One "Violation Generated" track event per violation (at most MAX_VIOLATION_EVENTS),
+    in the shape of Segment's Forward Violations page: the violating event's `context.app`
+    and `context.library` (for filtering), `forwardedFromProject` at the top. eventyard's
+    sources and plans have no separate ids, so `sourceID` and `trackingPlanID` are their
+    names."""
     at = format_iso(datetime.fromtimestamp(now, UTC))
     kind = event.get("type")
     name = event.get("event") if kind == "track" else event.get("name")
     context = event.get("context")
-    app = context.get("app") if isinstance(context, dict) else None
+    context = context if isinstance(context, dict) else {}
+    app = context.get("app") if isinstance(context.get("app"), dict) else None
+    library = context.get("library")
     entries = []
     for index, violation in enumerate(violations[:MAX_VIOLATION_EVENTS]):
         message_id = _message_id(record, index)
         properties = {
-            "eventName": _text(name),
-            "eventType": _text(kind),
+            "appVersion": (_text(app.get("version")) if app else None) or "",
             "eventMessageID": record.message_id,
+            "eventName": _text(name),
             "eventSentAt": _text(event.get("sentAt")),
             "eventTimestamp": _text(event.get("timestamp")),
+            "eventType": _text(kind),
+            "sourceID": record.source,
             "sourceName": record.source,
             "sourceSlug": record.source,
+            "trackingPlanID": plan,
             "trackingPlanName": plan,
-            "violationType": violation.rule,
-            "violationField": violation.path,
-            "violationDescription": violation.description,
+            **violation.as_segment(),
             "violationExpected": violation.expected,
             "violationActual": violation.actual,
-            "appVersion": _text(app.get("version")) if isinstance(app, dict) else None,
         }
         payload = {
             "type": "track",
@@ -95,7 +103,12 @@ def violation_entries(
             "originalTimestamp": at,
             "receivedAt": at,
             "properties": properties,
-            "context": {"library": {"name": "eventyard", "version": __version__}},
+            "integrations": {},
+            "context": {
+                "app": app,
+                "library": library if isinstance(library, dict) else _LIBRARY,
+            },
+            "forwardedFromProject": record.source,
         }
         entries.append(Entry(target, VIOLATIONS_USER, message_id, orjson.dumps(payload)))
     return entries

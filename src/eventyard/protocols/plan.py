@@ -39,9 +39,11 @@ class Verdict:
     """Every violation found (unplanned events and properties included), at most 50."""
     unplanned_event: bool
     broken: bool
-    """Some schema rule failed (what the `violations` setting decides about)."""
+    """A rule of the event's own schemas failed (what the `violations` setting decides)."""
     unplanned: list[Steps]
     """Paths of unplanned properties/traits, from the event's top."""
+    common_broken: bool = False
+    """A rule of the plan's common schema failed (`common_violations` decides)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +87,9 @@ class CompiledPlan:
         target, part, unplanned_event = self._target(event)
         if unplanned_event:
             name = event.get("event")
+            words = f"{name!r} is not an event of tracking plan {self.name!r}"
             found.append(
-                Violation(
-                    "event",
-                    UNPLANNED_EVENT,
-                    "a planned event",
-                    describe_value(name),
-                    f"{name!r} is not an event of tracking plan {self.name!r}",
-                )
+                Violation("event", UNPLANNED_EVENT, "a planned event", describe_value(name), words)
             )
         unplanned: list[Steps] = []
         checks: list[tuple[CompiledSchema, Any, str]] = []
@@ -106,25 +103,30 @@ class CompiledPlan:
         if context is not None and part == "properties":
             value = event.get("context")
             checks.append((context, _EMPTY if value is None else value, "context"))
-        if self.common is not None:
-            checks.append((self.common, event, ""))
-        broken = False
+        broken = self._failed(checks, found, common=False)
+        common_broken = self.common is not None and self._failed(
+            [(self.common, event, "")], found, common=True
+        )
+        for steps in unplanned[: MAX_VIOLATIONS - len(found)]:
+            where, words = join_path("", steps), f"{steps[-1]!r} is not planned for this event"
+            shown = describe_value(_at(event, steps))
+            found.append(
+                Violation(where, UNPLANNED_PROPERTY, "not in the plan", shown, words, steps)
+            )
+        return Verdict(found, unplanned_event, broken, unplanned, common_broken)
+
+    @staticmethod
+    def _failed(
+        checks: list[tuple[CompiledSchema, Any, str]], found: list[Violation], common: bool
+    ) -> bool:
+        """Run the checks, adding their violations to `found`; whether any failed."""
+        failed = False
         for compiled, value, prefix in checks:
             if not compiled.is_valid(value):
-                broken = True
+                failed = True
                 room = MAX_VIOLATIONS - len(found)
-                found += from_errors(compiled.errors(value), prefix, room)
-        for steps in unplanned[: MAX_VIOLATIONS - len(found)]:
-            found.append(
-                Violation(
-                    join_path("", steps),
-                    UNPLANNED_PROPERTY,
-                    "not in the plan",
-                    describe_value(_at(event, steps)),
-                    f"{steps[-1]!r} is not planned for this event",
-                )
-            )
-        return Verdict(found, unplanned_event, broken, unplanned)
+                found += from_errors(compiled.errors(value), prefix, room, common)
+        return failed
 
 
 def _at(event: Any, steps: Steps) -> Any:

@@ -54,10 +54,18 @@ def _object(value: Any, what: str) -> dict[str, Any]:
 
 
 def _part(schema: dict[str, Any], key: str) -> dict[str, Any] | None:
-    """The sub-schema a whole-event rule gives `key` (`properties`, `context`, `traits`)."""
+    """The sub-schema a whole-event rule gives `key` (`properties`, `context`, `traits`).
+
+    It keeps the rule's draft: a Config API plan in draft-04 (boolean `exclusiveMinimum`)
+    is checked as draft-04, not as eventyard's default draft-07."""
     properties = schema.get("properties")
     found = properties.get(key) if isinstance(properties, dict) else None
-    return found if isinstance(found, dict) and found else None
+    if not isinstance(found, dict) or not found:
+        return None
+    draft = schema.get("$schema")
+    if isinstance(draft, str) and draft != DRAFT_07 and "$schema" not in found:
+        return {"$schema": draft, **found}
+    return found
 
 
 def _unwrap(document: Any) -> dict[str, Any]:
@@ -168,16 +176,15 @@ def import_segment(document: Any) -> ImportedPlan:
 
 
 def _whole(parts: dict[str, Any]) -> dict[str, Any]:
-    properties = parts.get("properties") or {}
-    schema: dict[str, Any] = {
-        "$schema": DRAFT_07,
-        "type": "object",
-        "properties": {
-            "context": parts.get("context") or {},
-            "traits": parts.get("traits") or {},
-            "properties": properties,
-        },
+    """One whole-event rule of the parts, under the draft they name (default draft-07)."""
+    drafts = [part.get("$schema") for part in parts.values() if isinstance(part, dict)]
+    draft = next((d for d in drafts if isinstance(d, str)), DRAFT_07)
+    inner = {
+        key: {k: v for k, v in (parts.get(key) or {}).items() if k != "$schema"}
+        for key in ("context", "traits", "properties")
     }
+    properties = inner["properties"]
+    schema: dict[str, Any] = {"$schema": draft, "type": "object", "properties": inner}
     if properties.get("required"):
         schema["required"] = ["properties"]
     return schema

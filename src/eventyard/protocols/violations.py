@@ -8,6 +8,7 @@ event with a thousand bad array items cannot make a thousand rows or forwarded e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,27 @@ UNPLANNED_PROPERTY = "unplanned_property"
 BLOCKING = frozenset({UNPLANNED_EVENT, UNPLANNED_PROPERTY})
 """Rules that the `unplanned_*` settings decide about, not `violations`."""
 _SHOWN = 80
+_SEGMENT_TYPES = {"required": "Required", "type": "Invalid Type"}
+_JSON_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"))
+_SEGMENT_WORDS = {
+    "pattern": "Does not match pattern '{pattern}'",
+    "format": "Does not match format '{format}'",
+    "minimum": "Must be greater than or equal to {limit}",
+    "exclusiveMinimum": "Must be greater than {limit}",
+    "maximum": "Must be less than or equal to {limit}",
+    "exclusiveMaximum": "Must be less than {limit}",
+    "multipleOf": "Must be a multiple of {multiple_of}",
+    "minLength": "String length must be greater than or equal to {limit}",
+    "maxLength": "String length must be less than or equal to {limit}",
+    "minItems": "Array must have at least {limit} items",
+    "maxItems": "Array must have at most {limit} items",
+    "minProperties": "Must have at least {limit} properties",
+    "maxProperties": "Must have at most {limit} properties",
+    "anyOf": "Must validate at least one schema (anyOf)",
+    "oneOf": "Must validate one and only one schema (oneOf)",
+    "not": "Must not validate the schema (not)",
+}
+"""Segment's Protocols messages (those of the gojsonschema validator it runs), by keyword."""
 
 _LIMITS = {
     "minimum": ">= {}",
@@ -46,6 +68,9 @@ _LIMITS = {
 }
 
 
+Steps = tuple[str | int, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Violation:
     path: str
@@ -55,6 +80,31 @@ class Violation:
     actual: str
     description: str
     """One sentence for people (the validator's message)."""
+    steps: Steps = ()
+    """`path` as keys from the event's top: what `omit` removes; () for the whole event."""
+    common: bool = False
+    """Found by the plan's common schema, so `common_violations` decides about it."""
+    segment_description: str = ""
+    """Segment's wording (`properties.products is required`, `Invalid type. Expected:
+    string, given: array`), for "Violation Generated" events and `context.violations`."""
+
+    @property
+    def segment_type(self) -> str:
+        """Segment's `violationType`: `Required`, `Invalid Type`, else the rule in Title Case
+        (`Min Length`, `Unplanned Property`)."""
+        named = _SEGMENT_TYPES.get(self.rule)
+        if named is not None:
+            return named
+        words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", self.rule).replace("_", " ").split()
+        return " ".join(word[:1].upper() + word[1:] for word in words)
+
+    def as_segment(self) -> dict[str, str]:
+        """The violation under the property names of Segment's "Violation Generated"."""
+        return {
+            "violationField": self.path,
+            "violationType": self.segment_type,
+            "violationDescription": self.segment_description or self.description,
+        }
 
 
 def _short(text: str) -> str:
@@ -114,28 +164,60 @@ def _expected(name: str, details: dict[str, Any], message: str) -> str:
     return _short(message)
 
 
-def _convert(error: Any, prefix: str) -> Iterator[Violation]:
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    found = next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), None)
+    return found or ("array" if isinstance(value, list) else "object")
+
+
+def _segment_words(name: str, details: dict[str, Any], instance: Any, path: str) -> str:
+    if name == "type":
+        expected = " or ".join(details.get("types", []))
+        return f"Invalid type. Expected: {expected}, given: {_json_type(instance)}"
+    if name == "enum":
+        allowed = ", ".join(_json(option) for option in details.get("options") or [])
+        return _short(f"{path} must be one of the following: {allowed}")
+    if name == "const":
+        return _short(f"{path} does not match: {_json(details.get('expected_value'))}")
+    words = _SEGMENT_WORDS.get(name)
+    return _short(words.format_map(details)) if words else ""
+
+
+def _convert(error: Any, prefix: str, common: bool) -> Iterator[Violation]:
     name = str(error.kind.name)
     message = _short(str(error.message))
+    steps: Steps = (*((prefix,) if prefix else ()), *error.instance_path)
     path = join_path(prefix, error.instance_path)
     if name == "required":
         missing = str(error.kind.property)
-        yield Violation(join_path(path, [missing]), name, "present", "missing", message)
+        where = join_path(path, [missing])
+        words = f"{where} is required"
+        yield Violation(where, name, "present", "missing", message, (), common, words)
     elif name == "additionalProperties":
         for key in error.kind.unexpected:
             value = error.instance.get(key) if isinstance(error.instance, dict) else None
-            shown = describe_value(value)
-            yield Violation(join_path(path, [key]), name, "not present", shown, message)
+            shown, words = describe_value(value), f"Additional property {key} is not allowed"
+            where = join_path(path, [key])
+            yield Violation(
+                where, name, "not present", shown, message, (*steps, key), common, words
+            )
     else:
-        expected = _expected(name, error.kind.as_dict(), message)
-        yield Violation(path, name, expected, describe_value(error.instance), message)
+        details = error.kind.as_dict()
+        expected = _expected(name, details, message)
+        words = _segment_words(name, details, error.instance, path)
+        shown = describe_value(error.instance)
+        yield Violation(path, name, expected, shown, message, steps, common, words)
 
 
-def from_errors(errors: Iterable[Any], prefix: str, room: int) -> list[Violation]:
-    """Violations for jsonschema_rs errors of the value at `prefix`, at most `room`."""
+def from_errors(
+    errors: Iterable[Any], prefix: str, room: int, common: bool = False
+) -> list[Violation]:
+    """Violations for jsonschema_rs errors of the value at `prefix`, at most `room`
+    (`common`: the errors are the plan's common schema's)."""
     found: list[Violation] = []
     for error in errors:
-        for violation in _convert(error, prefix):
+        for violation in _convert(error, prefix, common):
             if len(found) >= room:
                 return found
             found.append(violation)

@@ -1,6 +1,11 @@
 """Server-side fields of a stored message: receivedAt, skew-corrected timestamps,
 messageId, context.ip, and the batch-level context/integrations (segment.md §1.6, §1.7).
 
+`context.ip` is the connection's address only where that address is the user's: requests a
+browser makes, events of Segment's client-side libraries, and events marked
+`context.direct: true`. A backend's events (analytics-python, -node, curl) keep whatever IP
+the caller set, and otherwise have none: the server's own address is never a customer's.
+
 Everything that is the same for all messages of a request lives in `RequestInfo`, built
 once per request, so the per-message work is a handful of dict operations.
 """
@@ -14,10 +19,32 @@ from typing import Any
 
 from eventyard.spec.timestamps import format_iso, is_canonical, parse_iso, skew_corrected
 
-__all__ = ["INVALID_TIMESTAMP_KEY", "RequestInfo", "enrich", "request_info"]
+__all__ = [
+    "CLIENT_SIDE_LIBRARIES",
+    "INVALID_TIMESTAMP_KEY",
+    "RequestInfo",
+    "enrich",
+    "request_info",
+]
 
 INVALID_TIMESTAMP_KEY = "invalidTimestamp"
 """`context.invalidTimestamp` keeps a client time that is not ISO-8601, for debugging."""
+
+CLIENT_SIDE_LIBRARIES = frozenset(
+    {
+        "analytics.js",  # analytics-next and the classic browser library
+        "analytics-ios",
+        "analytics-android",
+        "analytics-swift",
+        "analytics-kotlin",
+        "analytics-react-native",
+        "@segment/analytics-react-native",
+        "analytics-flutter",
+    }
+)
+"""`context.library.name` of Segment's libraries that run on the user's device, whose events
+Segment gives the connection's address (Spec: Common Fields, "IP Address ... client side
+events only")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +55,16 @@ class RequestInfo:
     """Naive UTC, cut to milliseconds so that timestamps agree with receivedAt exactly."""
     received_at: str
     ip: str | None
+    """The connection's address (after trusted proxies), used for client-side events only."""
     sent_at: str | None = None
     """The batch-level sentAt, normalised; None when absent or not ISO-8601."""
     offset: timedelta | None = None
     """receivedAt - sentAt of the batch, for the skew correction."""
     context: dict[str, Any] | None = None
     integrations: dict[str, Any] | None = None
+    browser: bool = False
+    """A browser made the request (short path, text/plain body, pixel): every event of it is
+    client-side, whatever its context says."""
 
 
 def request_info(
@@ -42,6 +73,7 @@ def request_info(
     context: dict[str, Any] | None = None,
     integrations: dict[str, Any] | None = None,
     now: datetime | None = None,
+    browser: bool = False,
 ) -> RequestInfo:
     """Compute the per-request fields once; `now` defaults to the current time."""
     received = now or datetime.now(UTC)
@@ -57,15 +89,37 @@ def request_info(
         offset=received - sent if sent else None,
         context=context or None,
         integrations=integrations or None,
+        browser=browser,
     )
 
 
+def _merge_under(shared: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """`shared` with `own` laid over it, object by object: a message's `device.name` keeps
+    the batch's `device.type`; where either side is not an object, the message's value wins."""
+    merged = dict(shared)
+    for key, value in own.items():
+        below = merged.get(key)
+        if isinstance(value, dict) and isinstance(below, dict):
+            merged[key] = _merge_under(below, value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def _merged(message: dict[str, Any], field: str, shared: dict[str, Any]) -> Any:
-    """The batch-level object under the message's own (the message's keys win)."""
+    """The batch-level object under the message's own, merged deeply (segment.md §1.6)."""
     own = message.get(field)
-    merged = {**shared, **own} if own else dict(shared)
+    merged = _merge_under(shared, own) if isinstance(own, dict) else dict(shared)
     message[field] = merged
     return merged
+
+
+def _client_side(context: dict[str, Any]) -> bool:
+    """Whether the event comes from the user's device by its own account."""
+    if context.get("direct") is True:
+        return True
+    library = context.get("library")
+    return isinstance(library, dict) and library.get("name") in CLIENT_SIDE_LIBRARIES
 
 
 def _offset(message: dict[str, Any], info: RequestInfo) -> timedelta | None:
@@ -99,10 +153,12 @@ def enrich(message: dict[str, Any], info: RequestInfo) -> None:
         context = _merged(message, "context", info.context)
     if info.integrations is not None:
         _merged(message, "integrations", info.integrations)
-    if info.ip is not None and (context is None or "ip" not in context):
+    if info.ip is not None:
         if context is None:
-            context = message["context"] = {}
-        context["ip"] = info.ip
+            if info.browser:
+                context = message["context"] = {"ip": info.ip}
+        elif "ip" not in context and (info.browser or _client_side(context)):
+            context["ip"] = info.ip
     raw = message.get("timestamp")
     if raw is None:
         raw = message.get("originalTimestamp")

@@ -23,12 +23,14 @@ from eventyard.storage.archive_read import archive_files
 from eventyard.storage.errors import QueryRefused, StorageError
 from eventyard.storage.fs import open_store
 
-__all__ = ["run_query"]
+__all__ = ["connect_warehouse", "run_query"]
 
 _ALLOWED = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
 
 
-def _connect(warehouse: Path, wait: float) -> duckdb.DuckDBPyConnection:
+def connect_warehouse(warehouse: Path, wait: float) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the warehouse file attached read-only (as `warehouse`, the
+    default schema) once the loader lets go of it; a loader cannot write while it is held."""
     con = duckdb.connect()
     if not warehouse.exists():
         return con
@@ -93,7 +95,7 @@ def run_query(
             f"eventyard query is read-only: {statements[0].type.name} statements are refused; "
             "use SELECT (or EXPLAIN/DESCRIBE/SHOW)"
         )
-    con = _connect(Path(warehouse) if warehouse else data_dir / "warehouse.duckdb", wait)
+    con = connect_warehouse(Path(warehouse) if warehouse else data_dir / "warehouse.duckdb", wait)
     try:
         root = archive if archive is not None else str(data_dir / "archive")
         _attach_archive(con, root, storage_options)

@@ -2,10 +2,12 @@
 
 A replay reads the archive (`read_archive`, rows in (partition, offset) order, so each
 user's events come in the order they were logged), keeps the events its FQL `where`
-matches, sets `integrations` to `{"All": false, <dest>: true}` as Segment does, and routes
-each one with the router's own code (`pipeline.enqueue.route_record`: destination filters,
-subscriptions and mappings apply) into the normal delivery queues. Only jobs are added, so
-it is safe while live traffic flows; delivery keeps per-user order among queued jobs.
+matches, and routes each one, as stored, with the router's own code
+(`pipeline.enqueue.route_record`) to the chosen destinations only: the event's own
+`integrations` object (its opt-outs and the option objects mappings read), its consent,
+destination filters, subscriptions and mappings apply as they did live, so a replayed
+payload is the live one. Only jobs are added, so it is safe while live traffic flows;
+delivery keeps per-user order among queued jobs.
 
 - Dedup: replayed events bypass the messageId dedup table (they were seen, that is the
   point) and are not recorded in it, so live dedup is unchanged.
@@ -207,16 +209,13 @@ class ReplayService:
         pending = [e for e in events if (e[0], e[1]) > replay.cursor]
         chunk = MAX_CHUNK if replay.rate is None else max(1, min(MAX_CHUNK, int(replay.rate / 10)))
         bucket = None if replay.rate is None else TokenBucket(replay.rate, chunk)
-        integrations = {"All": False, **{name: True for name in replay.destinations}}
         for i in range(0, len(pending), chunk):
             part = pending[i : i + chunk]
             if bucket is not None:
                 await bucket.take(len(part))
-            await self._queue(replay, part, integrations)
+            await self._queue(replay, part)
 
-    async def _queue(
-        self, replay: Replay, part: list[_Event], integrations: dict[str, bool]
-    ) -> None:
+    async def _queue(self, replay: Replay, part: list[_Event]) -> None:
         now = time.time()
         new_jobs: list[NewJob] = []
         steps: list[Step] = []
@@ -233,7 +232,6 @@ class ReplayService:
                     for name in replay.destinations
                 ]
                 continue
-            event["integrations"] = integrations
             record = LogRecord(
                 partition, offset, replay.source, _user_key(event), message_id,
                 orjson.dumps(event), now,

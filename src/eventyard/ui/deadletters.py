@@ -35,10 +35,11 @@ MAX_IDS = 100
 _ID = re.compile(r"[0-9]{1,15}")
 
 
-async def _names(ctx: ServerContext, user: UiUser, wanted: str | None) -> list[str]:
-    """The workspace's destinations, or just `wanted` (404 if it is not one of them)."""
+async def _names(ctx: ServerContext, user: UiUser, wanted: str | None) -> dict[str, str]:
+    """The workspace's destinations, or just `wanted` (404 if it is not one of them), by
+    name with their types."""
     config = await workspace_config(ctx, user.workspace)
-    names = sorted(d.name for d in config.destinations)
+    names = {d.name: d.type for d in sorted(config.destinations, key=lambda d: d.name)}
     if wanted is None:
         return names
     if wanted not in names:
@@ -47,7 +48,7 @@ async def _names(ctx: ServerContext, user: UiUser, wanted: str | None) -> list[s
             "No such destination",
             f"Workspace {user.workspace!r} has no destination named {wanted[:100]!r}.",
         )
-    return [wanted]
+    return {wanted: names[wanted]}
 
 
 async def page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
@@ -58,7 +59,7 @@ async def page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
         return stats.dead_counts(conn, names), stats.dead_letters(conn, names, PER_DESTINATION)
 
     counts, letters = await ctx.state.run(read)
-    views = {name: [letter_view(x) for x in found] for name, found in letters.items()}
+    views = {name: [letter_view(x, names[name]) for x in found] for name, found in letters.items()}
     requeued = request.query_params.get("requeued", "")
     notice = None
     if _ID.fullmatch(requeued):

@@ -42,6 +42,7 @@ __all__ = [
 MARK = "advanced"
 FALLBACKS = ("suppress", "limited")
 CONSENT = ("default", "none", "custom")
+"""`default` and `none` (older forms) both mean no category, as in Segment."""
 EVENT_GROUPS = (
     ("Revenue", sorted(REVENUE_EVENTS)),
     ("Leads", sorted(LEAD_EVENTS)),
@@ -80,7 +81,8 @@ class AdvancedView:
     mode: str
     consent: str
     categories: str
-    default_category: str | None
+    suggested_category: str | None
+    """The type's `consent_category`: offered, never applied by itself."""
     fallback: str
     limited_mode: bool
     events: tuple[str, list[str]] | None
@@ -113,7 +115,7 @@ def advanced_pairs(
     """A stored document's advanced keys as the form pairs that show them."""
     pairs = [(MARK, "on"), ("mode", str(doc.get("mode", "send")))]
     categories = doc.get("consent_categories")
-    consent = "default" if categories is None else "custom" if categories else "none"
+    consent = "custom" if categories else "default"
     pairs += [("consent", consent), ("consent_categories", ", ".join(categories or []))]
     pairs.append(("consent_fallback", str(doc.get("consent_fallback", "suppress"))))
     events = doc.get("conversion_events")
@@ -200,8 +202,8 @@ def parse_advanced(
     if consent not in CONSENT:
         errors["consent_categories"] = "Choose which consent this destination needs."
     elif consent == "custom" and not categories:
-        errors["consent_categories"] = "Name a category, or choose “No consent needed”."
-    change["consent_categories"] = {"default": None, "none": []}.get(consent, categories)
+        errors["consent_categories"] = "Name a category, or choose “No consent category”."
+    change["consent_categories"] = categories if consent == "custom" else None
     fallback = form.get("consent_fallback", "suppress")
     if fallback not in FALLBACKS:
         errors["consent_fallback"] = "Choose suppress or limited."
@@ -226,10 +228,7 @@ def _summary(form: Submitted, rules: int) -> list[str]:
     shown = []
     if form.get("mode") == "observe":
         shown.append("observe mode")
-    consent = form.get("consent")
-    if consent == "none":
-        shown.append("no consent needed")
-    elif consent == "custom":
+    if form.get("consent") == "custom":
         shown.append("consent: " + (", ".join(_categories(form.get("consent_categories"))) or "?"))
     if form.get("consent_fallback") == "limited":
         shown.append("limited mode on denial")
@@ -267,7 +266,7 @@ def advanced_view(
         mode=form.get("mode", "send"),
         consent=form.get("consent", "default"),
         categories=form.get("consent_categories"),
-        default_category=definition.consent_category,
+        suggested_category=definition.consent_category,
         fallback=form.get("consent_fallback", "suppress"),
         limited_mode=spec is not None and spec.limited_mode,
         events=events,

@@ -16,6 +16,7 @@ import orjson
 from markupsafe import Markup, escape
 
 from eventyard.delivery.jobs import DeadLetter
+from eventyard.destinations.registry import masked_payload
 from eventyard.ui.describe import (
     SEGMENT_TYPES,
     Summary,
@@ -158,7 +159,9 @@ class LetterView:
     body: Markup
 
 
-def letter_view(letter: DeadLetter) -> LetterView:
-    _, body = payload_view(letter.payload)
-    summary = payload_summary(letter.payload)
+def letter_view(letter: DeadLetter, slug: str) -> LetterView:
+    """A letter of a destination of type `slug`, its credential fields masked."""
+    shown = masked_payload(slug, letter.action, letter.payload)
+    _, body = payload_view(shown)
+    summary = payload_summary(shown)
     return LetterView(letter, summary, size_text(len(letter.payload)), body)

@@ -10,7 +10,8 @@ from typing import Any
 
 import orjson
 
-from eventyard.destinations.base import ActionDefinition
+from eventyard.control.secrets import SECRET_MASK
+from eventyard.destinations.base import ActionDefinition, secret_mapping_fields
 from eventyard.errors import ConfigError
 from eventyard.fql import FQLSyntaxError
 from eventyard.mapping import MappingError
@@ -171,8 +172,12 @@ def preview(
 ) -> Preview:
     """Compile the edited action and run it on `event` (as routed: see `routed_event`; when
     the stage `refused` it, that is the answer); never raises."""
+    kept = [
+        name for name in secret_mapping_fields(definition) if edit.mapping.get(name) == SECRET_MASK
+    ]
+    mapping = {**edit.mapping, **{name: _stand_in(definition.fields[name]) for name in kept}}
     try:
-        action = compile_action(key, definition, edit.subscription, edit.mapping)
+        action = compile_action(key, definition, edit.subscription, mapping)
     except FQLSyntaxError as error:
         return Preview(f"{error.reason} at column {error.column}", "subscription", event)
     except MappingError as error:
@@ -183,4 +188,13 @@ def preview(
     if event is None:
         return Preview(refused=refused)
     outcome = action.build(event)
-    return Preview(None, None, event, action.subscribed(event), outcome.payload, outcome.problems)
+    payload = outcome.payload
+    if payload is not None:
+        payload = {**payload, **{name: SECRET_MASK for name in kept if name in payload}}
+    return Preview(None, None, event, action.subscribed(event), payload, outcome.problems)
+
+
+def _stand_in(spec: FieldSpec) -> str:
+    """What a kept secret (shown as the mask: Slack's webhook url) is previewed with: a
+    value of its format, shown as the mask again in the payload."""
+    return "https://secret.invalid/" if spec.format in ("uri", "url") else SECRET_MASK

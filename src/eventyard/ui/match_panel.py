@@ -17,6 +17,7 @@ from eventyard.control.context import ServerContext
 from eventyard.conversions import store
 from eventyard.conversions.match_quality import Aggregate
 from eventyard.destinations.base import DestinationDefinition
+from eventyard.destinations.registry import masked_payload
 from eventyard.ui.jsonview import payload_view
 
 __all__ = [
@@ -34,7 +35,7 @@ OBSERVED = 10
 _LABELS = {
     "email": "Email",
     "phone": "Phone",
-    "external_id": "External ID (userId)",
+    "external_id": "External ID (userId, else anonymousId)",
     "first_name": "First name",
     "last_name": "Last name",
     "zip": "ZIP / postal code",
@@ -95,4 +96,6 @@ async def observed_panel(ctx: ServerContext, dest: DestinationConfig) -> list[Ob
     if dest.mode != "observe":
         return None
     kept = await ctx.state.run(lambda conn: store.observed(conn, dest.name, OBSERVED))
-    return [ObservedView(x, *payload_view(x.payload)) for x in kept]
+    return [
+        ObservedView(x, *payload_view(masked_payload(dest.type, x.action, x.payload))) for x in kept
+    ]

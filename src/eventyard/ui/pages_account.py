@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from eventyard.control import accounts
 from eventyard.control.context import ServerContext
-from eventyard.control.passwords import MAX_PASSWORD, MIN_PASSWORD
+from eventyard.control.passwords import MAX_PASSWORD, MIN_PASSWORD, matches_in_pool
 from eventyard.errors import ConfigError
 from eventyard.ui.formdata import read_form
 from eventyard.ui.pages_auth import SESSION_DAYS, set_cookie
@@ -25,10 +25,6 @@ from eventyard.ui.settings_tabs import TABS
 from eventyard.ui.templating import render
 
 __all__ = ["account_routes"]
-
-
-class _WrongPassword(Exception):
-    """The current password does not match; nothing was changed."""
 
 
 async def _page(
@@ -54,11 +50,9 @@ async def account_page(request: Request, ctx: ServerContext, user: UiUser) -> Re
     return await _page(request, user)
 
 
-def _change(email: str, current: str, new: str, conn: sqlite3.Connection) -> str:
-    """Check the current password, set the new one (ending every session), and open a new
-    session for the person who changed it."""
-    if not accounts.verify_password(conn, email, current):
-        raise _WrongPassword
+def _change(email: str, new: str, conn: sqlite3.Connection) -> str:
+    """Set the new password (ending every session), and open a new session for the person
+    who changed it."""
     accounts.set_password(conn, email, new, f"user:{email}")
     return accounts.create_session(conn, email)
 
@@ -81,10 +75,11 @@ async def change_password(request: Request, ctx: ServerContext, user: UiUser) ->
     errors = _check(current, new, form.get("confirm"))
     if errors:
         return await _page(request, user, errors, 400)
-    try:
-        session = await ctx.state.run(partial(_change, user.email, current, new))
-    except _WrongPassword:
+    stored = await ctx.state.run(partial(accounts.stored_password, email=user.email))
+    if not await matches_in_pool(current, stored):  # off the state thread, like sign-in
         return await _page(request, user, {"current": "That is not your current password."}, 400)
+    try:
+        session = await ctx.state.run(partial(_change, user.email, new))
     except ConfigError as error:  # a rule of accounts.set_password
         return await _page(request, user, {"new": str(error)}, 400)
     response = RedirectResponse("/settings/account?done=password", status_code=303)

@@ -18,10 +18,13 @@ from starlette.routing import BaseRoute, Route
 from eventyard.control.accounts import (
     create_session,
     delete_session,
+    stored_password,
     user_workspaces,
-    verify_password,
 )
 from eventyard.control.context import ServerContext
+from eventyard.control.logins import Throttled
+from eventyard.control.passwords import matches_in_pool
+from eventyard.ingest.client_ip import ClientIp
 from eventyard.ui.formdata import read_form
 from eventyard.ui.problems import PageError
 from eventyard.ui.session import (
@@ -71,14 +74,35 @@ async def login_form(request: Request, ctx: ServerContext) -> Response:
     return _login_page(request, next_path)
 
 
-def _sign_in(email: str, password: str, conn: sqlite3.Connection) -> str | None:
+def _open_session(email: str, conn: sqlite3.Connection) -> str | None:
     """A new session for a member of at least one workspace, else None."""
-    if not verify_password(conn, email, password) or not user_workspaces(conn, email):
+    return create_session(conn, email) if user_workspaces(conn, email) else None
+
+
+async def _sign_in(ctx: ServerContext, email: str, password: str) -> str | None:
+    """A session when the password matches; the hash is computed in the password pool,
+    never on the state thread (which every API call and delivery waits on)."""
+    stored = await ctx.state.run(partial(stored_password, email=email))
+    if not await matches_in_pool(password, stored):
         return None
-    return create_session(conn, email)
+    return await ctx.state.run(partial(_open_session, email))
 
 
-async def login(request: Request, ctx: ServerContext) -> Response:
+def _throttled(request: Request, next_path: str, email: str, refused: Throttled) -> Response:
+    minutes = -(-refused.retry_after // 60)
+    wait = f"{minutes} minute{'s' if minutes > 1 else ''}"
+    message = (
+        "Too many failed sign-ins from this address or for this account. Wait "
+        f"{wait} and try again (every attempt until then is refused, even a right password)."
+    )
+    if refused.limit == "busy":
+        message = "The server is checking many sign-ins at once. Try again in a moment."
+    response = _login_page(request, next_path, email, message, 429)
+    response.headers["Retry-After"] = str(refused.retry_after)
+    return response
+
+
+async def login(request: Request, ctx: ServerContext, proxies: ClientIp) -> Response:
     try:
         form = await read_form(request)
     except PageError as error:
@@ -91,7 +115,15 @@ async def login(request: Request, ctx: ServerContext) -> Response:
         return _login_page(request, next_path, email[:_MAX_EMAIL], message, 403)
     session = None
     if email and password and len(email) <= _MAX_EMAIL and len(password) <= _MAX_PASSWORD:
-        session = await ctx.state.run(partial(_sign_in, email, password))
+        peer = request.client.host if request.client else None
+        client = proxies.resolve(peer, request.headers.get("x-forwarded-for"))
+        try:
+            with ctx.logins.attempt(client, email) as attempt:
+                session = await _sign_in(ctx, email, password)
+                if session is not None:
+                    attempt.succeeded()
+        except Throttled as refused:
+            return _throttled(request, next_path, email[:_MAX_EMAIL], refused)
     if session is None:
         message = "Wrong email or password, or the account has no workspace yet."
         return _login_page(request, next_path, email[:_MAX_EMAIL], message, 401)
@@ -128,9 +160,10 @@ async def switch_workspace(request: Request, ctx: ServerContext, user: UiUser) -
 
 
 def auth_routes(ctx: ServerContext) -> list[BaseRoute]:
+    proxies = ClientIp(ctx.config.server.trusted_proxies)  # as the tracking API believes
     return [
         Route("/login", partial(login_form, ctx=ctx), methods=["GET"]),
-        Route("/login", partial(login, ctx=ctx), methods=["POST"]),
+        Route("/login", partial(login, ctx=ctx, proxies=proxies), methods=["POST"]),
         Route("/logout", logout_form(ctx), methods=["GET"]),
         Route("/logout", logout(ctx), methods=["POST"]),
         Route("/workspace", switch_workspace(ctx), methods=["POST"]),

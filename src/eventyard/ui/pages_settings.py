@@ -1,6 +1,8 @@
 """Settings: API tokens (a new token is shown once) and the workspace's users. As in the API,
-only owners see and manage them; other roles get a note saying so. `settings_routes` also
-gathers the section's other pages (your account, workspaces).
+only owners see and manage them; other roles get a note saying so. An install admin creates
+users and adds them directly; other owners invite a login, which its user accepts under
+Settings > Workspaces. `settings_routes` also gathers the section's other pages (your
+account, workspaces).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from eventyard.control import accounts
+from eventyard.control import accounts, invitations
 from eventyard.control.accounts import ROLES, Role, TokenInfo, check_role
 from eventyard.control.context import ServerContext
 from eventyard.errors import ConfigError
@@ -98,13 +100,17 @@ async def _users_page(
     request: Request, ctx: ServerContext, user: UiUser, extra: dict[str, Any], status: int = 200
 ) -> Response:
     people: list[tuple[str, Role]] = []
+    waiting: list[invitations.Invitation] = []
     if user.can_admin():
         people = await ctx.state.run(partial(accounts.list_members, workspace=user.workspace))
+        waiting = await ctx.state.run(partial(invitations.pending, workspace=user.workspace))
     context = {
         "title": "Settings",
         "tabs": TABS,
         "tab": "users",
         "members": people,
+        "invitations": waiting,
+        "install_admin": invitations.install_admin(user.workspaces),
         "roles": ROLES,
         "email": "",
         "role": "viewer",
@@ -119,14 +125,18 @@ async def users_page(request: Request, ctx: ServerContext, user: UiUser) -> Resp
     return await _users_page(request, ctx, user, {})
 
 
-def _add_user(
-    email: str, password: str, role: Role, user: UiUser, conn: sqlite3.Connection
-) -> None:
-    """A new user, or a new role in this workspace for an existing one (password unchanged)."""
+def _add_user(email: str, password: str, role: Role, user: UiUser, conn: sqlite3.Connection) -> str:
+    """An install admin's: a new user, or a new role here for an existing one (password
+    unchanged). Any other owner's: an invitation, made alike whether or not the login
+    exists. Returns the notice to show."""
+    if not invitations.install_admin(user.workspaces):
+        invitations.invite(conn, email, user.workspace, role, user.actor)
+        return "invited"
     if accounts.user_exists(conn, email):
         accounts.set_membership(conn, email, user.workspace, role, user.actor)
     else:
         accounts.create_user(conn, email, password, user.workspace, role, user.actor)
+    return "added"
 
 
 @require("owner")
@@ -134,11 +144,24 @@ async def add_user(request: Request, ctx: ServerContext, user: UiUser) -> Respon
     form = await read_form(request)
     email, password, role = form.get("email").strip(), form.get("password"), _role(form.get("role"))
     try:
-        await ctx.state.run(partial(_add_user, email, password, role, user))
+        done = await ctx.state.run(partial(_add_user, email, password, role, user))
     except ConfigError as error:
         typed = {"email": email[:320], "role": role, "error": str(error)}
         return await _users_page(request, ctx, user, typed, 400)
-    return RedirectResponse("/settings/users?done=added", status_code=303)
+    return RedirectResponse(f"/settings/users?done={done}", status_code=303)
+
+
+@require("owner")
+async def withdraw_invitation(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    withdraw = partial(
+        invitations.withdraw,
+        workspace=user.workspace,
+        invitation_id=request.path_params["id"][:64],
+        actor=user.actor,
+    )
+    if not await ctx.state.run(withdraw):
+        raise PageError(404, "No such invitation", "It was answered, withdrawn or expired.")
+    return RedirectResponse("/settings/users?done=withdrawn", status_code=303)
 
 
 def settings_routes(ctx: ServerContext) -> list[BaseRoute]:
@@ -149,6 +172,7 @@ def settings_routes(ctx: ServerContext) -> list[BaseRoute]:
         Route("/settings/tokens/{id}/revoke", revoke_token(ctx), methods=["POST"]),
         Route("/settings/users", users_page(ctx), methods=["GET"]),
         Route("/settings/users", add_user(ctx), methods=["POST"]),
+        Route("/settings/invitations/{id}/withdraw", withdraw_invitation(ctx), methods=["POST"]),
         *account_routes(ctx),
         *workspace_routes(ctx),
     ]

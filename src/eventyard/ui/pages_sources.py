@@ -1,10 +1,12 @@
 """Sources: the list with write keys, create, rotate a key, delete, and a source's page: install
-snippets, and the signed Segment webhook (its shared secret set, replaced or removed here)."""
+snippets, the signed Segment webhook (its shared secret set, replaced or removed here), and
+the source's rate limit."""
 
 from __future__ import annotations
 
 import sqlite3
 from functools import partial
+from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -16,9 +18,10 @@ from eventyard.control.context import ServerContext
 from eventyard.control.secrets import SECRET_MASK, SecretBox
 from eventyard.control.store import StoredObject
 from eventyard.errors import ConfigError
+from eventyard.ingest.origin import PublicOrigin
 from eventyard.ingest.segment_webhook import PATH as WEBHOOK_PATH
 from eventyard.ui.config_errors import locate
-from eventyard.ui.formdata import read_form
+from eventyard.ui.formdata import Submitted, read_form
 from eventyard.ui.lookups import object_or_404, objects
 from eventyard.ui.session import UiUser, require
 from eventyard.ui.snippets import install_snippets
@@ -82,13 +85,16 @@ async def _source_page(
     source: StoredObject,
     webhook_error: str | None = None,
     status: int = 200,
+    rate_form: Submitted | None = None,
+    rate_error: str | None = None,
 ) -> Response:
     destinations = [
         d
         for d in await objects(ctx, user.workspace, "destination")
         if source.name in d.doc["sources"]
     ]
-    origin = str(request.base_url).rstrip("/")
+    public = PublicOrigin(ctx.config.server.public_url).of(request)
+    origin = public.url if public else str(request.base_url).rstrip("/")
     write_key = source.doc.get("write_key", "")
     context = {
         "title": source.name,
@@ -103,14 +109,79 @@ async def _source_page(
             "saved": source.doc.get("webhook_secret") is not None,
             "error": webhook_error,
         },
+        "rate": _rate_view(ctx, source, rate_form, rate_error),
     }
     return render(request, "source.html", context, status)
+
+
+def _rate_view(
+    ctx: ServerContext, source: StoredObject, typed: Submitted | None, error: str | None
+) -> dict[str, Any]:
+    """The rate limit card: the saved limit, the refusals, and the form's values (what was
+    typed when it was refused)."""
+    limit = source.doc.get("rate_limit")
+    if typed is not None:
+        shown = {"events_per_second": typed.get("events_per_second"), "burst": typed.get("burst")}
+    else:
+        saved = limit or {}
+        rate = saved.get("events_per_second")
+        shown = {
+            "events_per_second": "" if rate is None else f"{rate:g}",
+            "burst": saved.get("burst", ""),
+        }
+    refused = ctx.limits.refused.get(source.name, 0)
+    return {"limit": limit, "refused": refused, "error": error, **shown}
+
+
+def _typed_rate_limit(form: Submitted) -> dict[str, Any] | None:
+    """The submitted `rate_limit` (None: `clear`); ValueError saying what to type."""
+    if "clear" in form:
+        return None
+    rate, burst = form.get("events_per_second").strip(), form.get("burst").strip()
+    try:
+        limit: dict[str, Any] = {"events_per_second": float(rate)}
+    except ValueError:
+        raise ValueError("Type the events per second as a number, e.g. 100.") from None
+    if burst:
+        if not (burst.isascii() and burst.isdigit()) or len(burst) > 12:
+            raise ValueError("Type the burst as a whole number of events, or leave it empty.")
+        limit["burst"] = int(burst)
+    return limit
+
+
+@require("editor")
+async def set_rate_limit(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    """Turn on, change or (`clear`) remove the source's `rate_limit`; it applies at once."""
+    source = await object_or_404(ctx, user.workspace, "source", request.path_params["name"])
+    form = await read_form(request)
+    try:
+        change = {"rate_limit": _typed_rate_limit(form)}
+    except ValueError as problem:
+        return await _source_page(request, ctx, user, source, None, 400, form, str(problem))
+    try:
+        await _change_source(ctx, user, source, change)
+    except ConfigError as error:
+        path, message = locate(error, "sources", source.name)
+        message = f"{path}: {message}" if path else message  # which of the two fields
+        return await _source_page(request, ctx, user, source, None, 400, form, message)
+    done = "deleted" if change["rate_limit"] is None else "saved"
+    return RedirectResponse(f"/sources/{quote(source.name)}?done={done}#rate-limit", 303)
 
 
 @require("viewer")
 async def source_page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
     source = await object_or_404(ctx, user.workspace, "source", request.path_params["name"])
     return await _source_page(request, ctx, user, source)
+
+
+async def _change_source(
+    ctx: ServerContext, user: UiUser, source: StoredObject, change: dict[str, Any]
+) -> None:
+    """Replace some keys of the source (None removes one); running parts follow at once."""
+    box, workspace, name, actor = ctx.plane.box, user.workspace, source.name, user.actor
+    await ctx.plane.change(
+        lambda conn: store.update_object(conn, box, "source", workspace, name, change, actor)
+    )
 
 
 @require("editor")
@@ -126,12 +197,8 @@ async def set_webhook_secret(request: Request, ctx: ServerContext, user: UiUser)
         problem = "That is how a saved secret is shown; type the secret itself."
     if problem is not None:
         return await _source_page(request, ctx, user, source, problem, 400)
-    box, workspace, name, actor = ctx.plane.box, user.workspace, source.name, user.actor
-    change = {"webhook_secret": secret}  # None removes it
     try:
-        await ctx.plane.change(
-            lambda conn: store.update_object(conn, box, "source", workspace, name, change, actor)
-        )
+        await _change_source(ctx, user, source, {"webhook_secret": secret})  # None removes it
     except ConfigError as error:
         message = locate(error, "sources", source.name)[1]
         return await _source_page(request, ctx, user, source, message, 400)
@@ -176,5 +243,6 @@ def source_routes(ctx: ServerContext) -> list[BaseRoute]:
         Route("/sources/{name}", source_page(ctx), methods=["GET"]),
         Route("/sources/{name}/rotate", rotate_key(ctx), methods=["POST"]),
         Route("/sources/{name}/webhook-secret", set_webhook_secret(ctx), methods=["POST"]),
+        Route("/sources/{name}/rate-limit", set_rate_limit(ctx), methods=["POST"]),
         Route("/sources/{name}/delete", delete_source(ctx), methods=["POST"]),
     ]

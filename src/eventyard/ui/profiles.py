@@ -3,7 +3,7 @@ the reason behind every identifier, merge and refused merge), traits, computed t
 event timeline.
 
 Profiles are built from every source of every workspace, so only members of workspace
-"default" see them (the Profile API asks the same of its control-plane tokens).
+"default" see them (the Profile API takes only the space's own token).
 """
 
 from __future__ import annotations

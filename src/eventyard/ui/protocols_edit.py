@@ -36,7 +36,8 @@ __all__ = [
 ]
 
 _SETTINGS = ("unplanned_events", "unplanned_properties", "unplanned_traits", "violations")
-_TARGETS = ("forward_to", "forward_violations_to")
+_OPTIONAL = ("common_violations", "forward_to", "forward_violations_to")
+"""Settings left out when the form leaves them empty (common_violations: as `violations`)."""
 
 
 def _done(kind: str, name: str, what: str) -> Response:
@@ -122,7 +123,7 @@ async def save_plan_settings(request: Request, ctx: ServerContext, user: UiUser)
     plan = await object_or_404(ctx, user.workspace, "tracking_plan", request.path_params["name"])
     form = await read_form(request)
     settings: dict[str, Any] = {key: form.get(key, "allow") for key in _SETTINGS}
-    settings |= {key: form.get(key) for key in _TARGETS if form.get(key)}
+    settings |= {key: form.get(key) for key in _OPTIONAL if form.get(key)}
     doc = {**plan.doc, "settings": settings, "sources": form.getlist("sources")}
     try:
         await _put(ctx, user, "tracking_plan", doc, create=False)

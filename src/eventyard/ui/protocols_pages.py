@@ -50,7 +50,12 @@ def _summary(doc: dict[str, Any]) -> dict[str, Any]:
         "events": len(doc.get("events", {})),
         "blocking": [
             f"{key.replace('_', ' ')}: {settings[key]}"
-            for key in ("unplanned_events", "unplanned_properties", "violations")
+            for key in (
+                "unplanned_events",
+                "unplanned_properties",
+                "violations",
+                "common_violations",
+            )
             if settings.get(key, "allow") != "allow"
         ],
     }

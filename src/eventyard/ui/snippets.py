@@ -8,8 +8,8 @@ analytics.js fetches its settings (and through them learns its API host) from th
 on http as well as https. Like Segment's, its script tag carries
 `data-global-segment-analytics-key`, which tells analytics.js the global it lives in. It
 comes readable and, like Segment's, minified to one line (the same code, whitespace taken
-out). Values are JSON/shell-quoted: the origin comes from the request's Host header and must
-not be able to break out of the code.
+out). Values are JSON/shell-quoted: without `server.public_url` the origin comes from the
+request's Host header and must not be able to break out of the code.
 """
 
 from __future__ import annotations

@@ -68,6 +68,10 @@ NOTICES = {
     "rotated": "New write key created. The old key no longer works: update your SDKs.",
     "revoked": "Token revoked. It no longer works.",
     "added": "User added.",
+    "invited": "Invitation saved. Once signed in, they accept it under Settings > Workspaces.",
+    "withdrawn": "Invitation withdrawn.",
+    "joined": "Invitation accepted: the workspace is in your list.",
+    "declined": "Invitation declined.",
 }
 """Messages a redirect may ask for with `?done=<key>` (keys only: no text from the URL)."""
 

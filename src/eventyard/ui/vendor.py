@@ -1,7 +1,9 @@
-"""Front-end files from npm packages (htmx, analytics.js), installed at make time, not committed.
+"""Front-end files from npm packages (htmx, analytics.js): in the wheel, or npm's in a clone.
 
-`make install` runs `npm ci --prefix vendor`, which fills `vendor/node_modules`. A deployment
-that keeps them elsewhere points `EVENTYARD_VENDOR_DIR` at its `node_modules` folder.
+A wheel carries the served files in `eventyard/_vendor/` (copied there by the build, see
+setup.py). A clone has none there: `make install` runs `npm ci --prefix vendor`, which fills
+`vendor/node_modules`. A deployment that keeps them elsewhere points `EVENTYARD_VENDOR_DIR`
+at its `node_modules` folder.
 """
 
 from __future__ import annotations
@@ -20,11 +22,17 @@ class VendorMissing(ConfigError):
     """A front-end file is not installed; the message says how to install it."""
 
 
+PACKAGED = Path(__file__).resolve().parents[1] / "_vendor"
+"""Where a wheel's build put the served files (absent in a clone)."""
+
+
 def vendor_dir() -> Path:
-    """`$EVENTYARD_VENDOR_DIR`, else `<repo root>/vendor/node_modules` beside this source tree."""
+    """`$EVENTYARD_VENDOR_DIR`, else the wheel's `_vendor`, else the clone's node_modules."""
     configured = os.environ.get(ENV_VAR)
     if configured:
         return Path(configured)
+    if PACKAGED.is_dir():
+        return PACKAGED
     return Path(__file__).resolve().parents[3] / "vendor" / "node_modules"
 
 

@@ -22,6 +22,7 @@ from destinations.ads.events import UA
 from e2e.conftest import WRITE_KEY, wait_until
 from e2e.destination_case import wait_for_destination
 from e2e.server_process import ServerProcess
+from eventyard.destinations.registry import get_definition
 from fakes.common import EventsApi
 from fakes.webhook_receiver import Answer
 
@@ -39,7 +40,9 @@ SERVER_WRITE_KEY = "wk_server_456"
 
 
 def ads_config(kind: str, settings: dict[str, Any]) -> str:
-    """eventyard.yaml: sources `web` and `server` into destination `ads` of type `kind`."""
+    """eventyard.yaml: sources `web` and `server` into destination `ads` of type `kind`,
+    mapped to the consent category the type suggests (Advertising; Analytics for GA4)."""
+    category = get_definition(kind).consent_category
     return f"""
 conversions:
   limited_regions: ["US-CA"]
@@ -52,6 +55,7 @@ destinations:
   - name: ads
     type: {kind}
     sources: [web, server]
+    consent_categories: [{category}]
     settings: {orjson.dumps({"batch_wait_ms": 20, **settings}).decode()}
     delivery:
       backoff_initial: 50ms
@@ -72,7 +76,7 @@ def purchase(
     context: dict[str, Any] = {
         "ip": "203.0.113.7",
         "traits": {"email": "Ada@Example.com", "phone": "+1 650 555 1212"},
-        "consent": {"categoryPreferences": {"Advertising": advertising}},
+        "consent": {"categoryPreferences": {"Advertising": advertising, "Analytics": True}},
         "location": {"country": "US", "region": region},
     }
     if not from_server:

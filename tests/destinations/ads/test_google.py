@@ -24,6 +24,10 @@ from eventyard.destinations.ads.identifiers import user_data
         ({"consent": {"ad_user_data": "yes"}}, "", True),
         ({"consent": "garbage"}, "", True),
         ({"consent": {"ad_user_data": True}, "limited_data_use": True}, "DD", False),
+        # a refused Advertising category means no user data, whatever the Google signals say
+        ({"consent": {"categories": {"Advertising": False}, "ad_user_data": True}}, "DD", False),
+        ({"consent": {"categories": {"advertising": False, "Analytics": True}}}, "DD", False),
+        ({"consent": {"categories": {"Advertising": True, "Analytics": False}}}, "", True),
     ],
 )
 def test_consent_signals(conversion: dict[str, Any], signals: str, allowed: bool) -> None:

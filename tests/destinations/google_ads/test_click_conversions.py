@@ -105,10 +105,14 @@ async def test_one_click_id_at_most(
     assert {k: row[k] for k in ("gclid", "gbraid", "wbraid") if k in row} == sent
 
 
+@pytest.mark.parametrize(
+    "consent",
+    [{"ad_user_data": False}, {"categories": {"Advertising": False}, "ad_user_data": True}],
+)
 async def test_denied_ad_user_data_sends_no_identifiers(
-    fake: GoogleAdsFake, harness: Harness
+    fake: GoogleAdsFake, harness: Harness, consent: dict[str, Any]
 ) -> None:
-    await harness().perform(ACTION, clicked(consent={"ad_user_data": False}))
+    await harness().perform(ACTION, clicked(consent=consent))
     (row,) = _rows(fake)
     assert row["consent"] == {"adUserData": "DENIED"}
     assert "userIdentifiers" not in row and "userIpAddress" not in row and row["gclid"] == GCLID

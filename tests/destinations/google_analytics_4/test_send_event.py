@@ -73,6 +73,7 @@ async def test_purchase_becomes_the_documented_request(fake: Ga4Fake, harness: H
                             "quantity": 1,
                         }
                     ],
+                    "engagement_time_msec": 1,
                 },
             }
         ],
@@ -162,7 +163,8 @@ async def test_canonical_events(
     fake: Ga4Fake, harness: Harness, overrides: dict[str, Any], name: str, params: dict[str, Any]
 ) -> None:
     await harness().perform("send_event", conversion_event(**overrides))
-    assert _body(fake)["events"] == [{"name": name, "params": params}]
+    sent = params | {"engagement_time_msec": 1}  # Segment's default: the user counts as active
+    assert _body(fake)["events"] == [{"name": name, "params": sent}]
 
 
 async def test_mapped_fields(fake: Ga4Fake, harness: Harness) -> None:

@@ -213,6 +213,16 @@ async def test_hostile_values_are_left_out(fake: RedditFake, harness: Harness) -
     assert sent["metadata"]["products"] == [{"id": "ok"}] and sent["metadata"]["item_count"] == 1
 
 
+async def test_an_event_reddit_cannot_attribute_is_terminal(
+    fake: RedditFake, harness: Harness
+) -> None:
+    """Not even an IP without a user agent: Reddit would get an event it can tie to no one."""
+    event = clicked(user={}, click_ids={}, user_agent=None, ip="203.0.113.7")
+    with pytest.raises(TerminalError, match="Reddit needs at least click_id or uuid or email"):
+        await harness().perform(ACTION, event)
+    assert fake.requests == []
+
+
 def test_only_conversions_are_sent(harness: Harness) -> None:
     with pytest.raises(NotSent, match="missing the required field 'conversion'"):
         harness().payload(ACTION, make_event(event="Order Completed"))

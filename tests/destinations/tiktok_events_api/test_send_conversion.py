@@ -177,7 +177,12 @@ async def test_a_wrong_token_fails_every_event(harness: Harness) -> None:
 
 async def test_hostile_values_are_dropped(fake: TikTokFake, harness: Harness) -> None:
     hostile: dict[str, Any] = {
-        "user": {"email": "x" * 600 + "@example.com", "phone": "call me", "city": 12},
+        "user": {
+            "email": "x" * 600 + "@example.com",
+            "phone": "call me",
+            "city": 12,
+            "external_id": "u-1",
+        },
         "contents": "not a list",
         "referrer": ["x"],
         "click_ids": {"ttclid": {"x": 1}},
@@ -186,5 +191,5 @@ async def test_hostile_values_are_dropped(fake: TikTokFake, harness: Harness) ->
     }
     await harness().perform("send_conversion", conversion_event(name="lead", **hostile))
     sent = fake.events[0]
-    assert set(sent["user"]) == {"user_agent"}
+    assert set(sent["user"]) == {"external_id", "user_agent"}
     assert "page" not in sent and "contents" not in sent["properties"]

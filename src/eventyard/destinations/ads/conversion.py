@@ -178,7 +178,13 @@ def require_one_of(
     if any(all(key in user_data for key in keys) for keys in minimum):
         return
     options = " or ".join(" + ".join(keys) for keys in minimum)
+    anonymous = (
+        ""
+        if any("external_id" in keys for keys in minimum)
+        else f" ({platform} does not match on a userId or anonymousId alone)"
+    )
     raise TerminalError(
-        f"{platform} needs at least {options} in user_data and this event has none of them; "
-        "send the user's email or phone in traits, or the browser's IP and user agent"
+        f"{platform} needs at least {options} in user_data and this event has none of "
+        f"them{anonymous}; send the user's email or phone in traits, or the browser's IP and "
+        "user agent"
     )

@@ -1,8 +1,9 @@
 """What GA4 and Google Ads share: Consent Mode v2 signals and Google's user-provided data rules.
 
 Consent: `limited_data_use` (the user denied the destination's category and its
-consent_fallback is `limited`) denies both signals, whatever the event said: Google then keeps
-the conversion for measurement without using it for ads personalization or user-data matching.
+consent_fallback is `limited`) and a refused `Advertising` category deny both signals, whatever
+the event said: Google then keeps the conversion for measurement without using it for ads
+personalization or user-data matching, and no user-provided data is sent.
 
 User-provided data (developers.google.com/analytics/devguides/collection/protocol/ga4/uid-data,
 google-ads/api/docs/conversions/enhanced-conversions): emails trimmed, lowercased, dots dropped
@@ -19,8 +20,9 @@ from typing import Any, Literal
 from eventyard.conversions import identity
 from eventyard.destinations.ads.conversion import limited
 from eventyard.destinations.ads.identifiers import (
+    PHONE_E164,
+    ZIP,
     Identifier,
-    InCountry,
     Normalize,
     hashed,
     plain,
@@ -39,12 +41,25 @@ Signal = Literal["GRANTED", "DENIED"]
 SIGNALS = ("ad_user_data", "ad_personalization")
 
 
+def _advertising_denied(consent: Mapping[str, Any]) -> bool:
+    """Whether the user refused the `Advertising` category (any case): GA4 is gated by
+    Analytics consent, so without this a user who refused advertising would still have their
+    hashed email and phone sent to Google for ad matching."""
+    categories = consent.get("categories")
+    if not isinstance(categories, Mapping):
+        return False
+    return any(
+        isinstance(name, str) and name.casefold() == "advertising" and granted is False
+        for name, granted in categories.items()
+    )
+
+
 def consent_signals(conversion: Mapping[str, Any]) -> dict[str, Signal]:
     """`{"ad_user_data": ..., "ad_personalization": ...}` for the signals that are known."""
-    if limited(conversion):
-        return dict.fromkeys(SIGNALS, "DENIED")
     consent = conversion.get("consent")
     given = consent if isinstance(consent, Mapping) else {}
+    if limited(conversion) or _advertising_denied(given):
+        return dict.fromkeys(SIGNALS, "DENIED")
     signals: dict[str, Signal] = {}
     for key in SIGNALS:
         if isinstance(given.get(key), bool):
@@ -61,7 +76,7 @@ def user_identifiers(email: str, phone: str) -> tuple[Identifier, ...]:
     """The hashed email and phone numbers, under the API's keys."""
     return (
         hashed(email, "user.email", identity.email_google, many=True),
-        hashed(phone, "user.phone", InCountry(identity.phone_e164), many=True),
+        hashed(phone, "user.phone", PHONE_E164, many=True),
     )
 
 
@@ -80,6 +95,6 @@ def address(
         hashed(last_name, "user.last_name", identity.name),
         plain(city, "user.city", identity.name),
         plain(region, "user.state", identity.state),
-        Identifier(postal_code, "user.zip", InCountry(identity.zip_code)),
+        Identifier(postal_code, "user.zip", ZIP),
         plain(country, "user.country", country_code),
     )

@@ -13,12 +13,20 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eventyard.conversions.identity import country as country_code
-from eventyard.conversions.identity import hash_once
+from eventyard.conversions.identity import (
+    hash_once,
+    phone_digits,
+    phone_e164,
+    user_country,
+    zip_code,
+)
 from eventyard.conversions.spec import CLICK_ID_KEYS, USER_KEYS
 from eventyard.destinations.ads.conversion import require_one_of
 
 __all__ = [
+    "PHONE_DIGITS",
+    "PHONE_E164",
+    "ZIP",
     "Identifier",
     "InCountry",
     "Normalize",
@@ -38,6 +46,16 @@ class InCountry:
     """A normalizer that reads national formats in the user's country (phones, ZIP codes)."""
 
     normalize: Callable[[str, str | None], str | None]
+    locale: bool = False
+    """Whether `context.locale`'s region may stand in for an unknown country (identity.
+    user_country says why phones only)."""
+
+
+PHONE_E164 = InCountry(phone_e164, locale=True)
+"""E.164 with `+` (Google, TikTok, Reddit)."""
+PHONE_DIGITS = InCountry(phone_digits, locale=True)
+"""Digits with the country code (Meta, Snap, Pinterest)."""
+ZIP = InCountry(zip_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,18 +115,12 @@ def _texts(value: Any) -> list[str]:
     return out
 
 
-def _user_country(conversion: Mapping[str, Any]) -> str | None:
-    for source in ("user.country", "consent.country"):
-        raw = _lookup(conversion, source)
-        if isinstance(raw, str) and (code := country_code(raw)):
-            return code
-    return None
-
-
-def _normalizer(rule: Normalize | InCountry | None, where: str | None) -> Normalize | None:
+def _normalizer(
+    rule: Normalize | InCountry | None, conversion: Mapping[str, Any]
+) -> Normalize | None:
     if not isinstance(rule, InCountry):
         return rule
-    regional = rule.normalize
+    regional, where = rule.normalize, user_country(conversion, locale=rule.locale)
 
     def normalize(text: str) -> str | None:
         return regional(text, where)
@@ -116,8 +128,8 @@ def _normalizer(rule: Normalize | InCountry | None, where: str | None) -> Normal
     return normalize
 
 
-def _one(identifier: Identifier, raw: str, where: str | None) -> str | None:
-    normalize = _normalizer(identifier.normalize, where)
+def _one(identifier: Identifier, raw: str, conversion: Mapping[str, Any]) -> str | None:
+    normalize = _normalizer(identifier.normalize, conversion)
     if identifier.hashed and normalize is not None:
         return hash_once(raw, normalize)
     return normalize(raw) if normalize is not None else raw.strip() or None
@@ -127,12 +139,11 @@ def user_data(
     conversion: Mapping[str, Any], table: Sequence[Identifier]
 ) -> dict[str, str | list[str]]:
     """The platform's user_data: only keys with a usable value, in table order."""
-    where = _user_country(conversion)
     out: dict[str, str | list[str]] = {}
     for identifier in table:
         values: list[str] = []
         for raw in _texts(_lookup(conversion, identifier.source)):
-            value = _one(identifier, raw, where)
+            value = _one(identifier, raw, conversion)
             if value is not None and value not in values:
                 values.append(value)
         if values:

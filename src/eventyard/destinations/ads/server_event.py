@@ -22,6 +22,8 @@ from eventyard.conversions import identity
 from eventyard.destinations.ads import commerce
 from eventyard.destinations.ads.conversion import contents, present, text
 from eventyard.destinations.ads.identifiers import (
+    PHONE_DIGITS,
+    ZIP,
     Identifier,
     InCountry,
     Normalize,
@@ -35,14 +37,14 @@ __all__ = ["custom_data", "customer_information", "server_event"]
 
 _HASHED: tuple[tuple[str, str, Normalize | InCountry], ...] = (
     ("em", "user.email", identity.email_basic),
-    ("ph", "user.phone", InCountry(identity.phone_digits)),
+    ("ph", "user.phone", PHONE_DIGITS),
     ("fn", "user.first_name", identity.name),
     ("ln", "user.last_name", identity.name),
     ("ge", "user.gender", identity.gender),
     ("db", "user.date_of_birth", identity.date_of_birth),
     ("ct", "user.city", identity.city),
     ("st", "user.state", identity.state),
-    ("zp", "user.zip", InCountry(identity.zip_code)),
+    ("zp", "user.zip", ZIP),
     ("country", "user.country", identity.country),
     ("external_id", "user.external_id", identity.external_id),
 )

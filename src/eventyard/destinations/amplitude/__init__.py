@@ -53,6 +53,7 @@ async def _test_connection(client: httpx.AsyncClient, settings: AmplitudeSetting
 definition = DestinationDefinition(
     slug="amplitude",
     name="Amplitude",
+    catalog_names=("Amplitude", "Actions Amplitude", "Amplitude (Actions)"),
     settings=AmplitudeSettings,
     actions={"logEvent": log_event, "identifyUser": identify_user},
     ordered=True,

@@ -67,6 +67,7 @@ async def _test_connection(client: httpx.AsyncClient, settings: GoogleAdsSetting
 definition = ad_destination(
     "google-ads",
     "Google Ads Conversions",
+    catalog_names=("Google Ads Conversions",),
     settings=GoogleAdsSettings,
     actions={
         "upload_click_conversion": upload_click_conversion,

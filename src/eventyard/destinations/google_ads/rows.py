@@ -145,7 +145,8 @@ def click_conversion(settings: GoogleAdsSettings, payload: Mapping[str, Any]) ->
     if click is None and not people:
         raise TerminalError(
             "Google Ads needs a click id (gclid, gbraid or wbraid from the ad's landing URL) or "
-            "the user's email or phone (enhanced conversions for leads); this conversion has none"
+            "the user's email or phone (enhanced conversions for leads); this conversion has "
+            "none (Google Ads does not match on a userId or anonymousId alone)"
         )
     if click is not None:
         row[click[0]] = click[1]

@@ -48,6 +48,7 @@ async def _test_connection(client: httpx.AsyncClient, settings: Ga4Settings) -> 
 definition = ad_destination(
     "google-analytics-4",
     "Google Analytics 4",
+    catalog_names=("Google Analytics 4", "Google Analytics 4 Cloud"),
     settings=Ga4Settings,
     actions={"send_event": send_event},
     conversion=CONVERSION,

@@ -84,6 +84,15 @@ _RESERVED_PREFIXES = ("_", "ga_", "google_", "firebase_")
 _MAX_PARAMS = 25
 _MAX_VALUE = 100
 _ORDER_EVENTS = ("purchase", "refund")
+_EXTRA_PARAMS = {
+    "shipping": _ORDER_EVENTS,
+    "tax": _ORDER_EVENTS,
+    "affiliation": _ORDER_EVENTS,
+    "coupon": (*_ORDER_EVENTS, "begin_checkout", "add_payment_info"),
+    "method": ("sign_up", "login"),
+}
+"""Conversion keys sent as the GA4 parameter of the same name on these events (the
+parameters Segment's GA4 actions send there)."""
 
 
 _USER_DATA = user_identifiers("sha256_email_address", "sha256_phone_number")
@@ -140,6 +149,12 @@ def _params(payload: Mapping[str, Any], conversion: Mapping[str, Any]) -> dict[s
         params.update(value=amount, currency=code)
     if items := contents(conversion):
         params["items"] = [commerce.renamed(item, _ITEM_KEYS) for item in items]
+    for key, events in _EXTRA_PARAMS.items():
+        found = conversion.get(key)
+        if conversion.get("name") not in events or isinstance(found, bool):
+            continue
+        if isinstance(found, str | int | float):
+            params[key] = found[:_MAX_VALUE] if isinstance(found, str) else found
     for key in ("session_id", "engagement_time_msec"):
         if payload.get(key) is not None:
             params[key] = payload[key]

@@ -38,6 +38,7 @@ MAX_BODY = 130_000
 """GA4: at most 25 events per request and a body under 130 kB."""
 _JSON = {"Content-Type": "application/json"}
 _GA_COOKIE = f"{CONVERSION_PATH}.click_ids.ga_client_id"
+_ENGAGEMENT = "$.properties.engagement_time_msec"
 _ENVELOPE = 32
 """Bytes around the events and the request-level fields: `{"events":[`, `],`, `}`."""
 
@@ -61,7 +62,19 @@ FIELDS: dict[str, FieldSpec] = {
     ),
     "user_id": text("User ID", "$.userId", "Your own user id; it must not hold PII."),
     "session_id": text("Session ID", description="Realtime reports show events with one."),
-    "engagement_time_msec": FieldSpec("Engagement Time (ms)", "integer"),
+    "engagement_time_msec": FieldSpec(
+        "Engagement Time (ms)",
+        "number",
+        default={
+            "@if": {
+                "exists": path(_ENGAGEMENT),
+                "then": path(_ENGAGEMENT),
+                "else": 1,
+            }
+        },
+        description="The event's properties.engagement_time_msec, else 1 as Segment sends: "
+        "GA4 counts only users with a non-zero engagement time as active.",
+    ),
     "params": FieldSpec(
         "Event Parameters",
         "object",

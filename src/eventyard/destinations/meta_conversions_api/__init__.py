@@ -35,6 +35,7 @@ async def _test_connection(client: httpx.AsyncClient, settings: MetaSettings) ->
 definition = ad_destination(
     "meta-conversions-api",
     "Meta Conversions API",
+    catalog_names=("Facebook Conversions API", "Facebook Conversions API (Actions)"),
     settings=MetaSettings,
     actions={"send_conversion": send_conversion},
     conversion=CONVERSION,

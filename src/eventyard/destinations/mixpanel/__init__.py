@@ -53,6 +53,7 @@ async def _test_connection(client: httpx.AsyncClient, settings: MixpanelSettings
 definition = DestinationDefinition(
     slug="mixpanel",
     name="Mixpanel",
+    catalog_names=("Mixpanel", "Mixpanel (Actions)"),
     settings=MixpanelSettings,
     actions={
         "trackEvent": track_event,

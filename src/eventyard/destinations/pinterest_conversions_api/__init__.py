@@ -26,6 +26,7 @@ __all__ = ["CONVERSION", "PinterestSettings", "definition"]
 definition = ad_destination(
     "pinterest-conversions-api",
     "Pinterest Conversions API",
+    catalog_names=("Pinterest Conversions API",),
     settings=PinterestSettings,
     actions={"send_conversion": send_conversion},
     conversion=CONVERSION,

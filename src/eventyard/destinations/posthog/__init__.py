@@ -27,6 +27,7 @@ __all__ = ["BATCH_LIMITS", "EU_HOST", "US_HOST", "PostHogSettings", "definition"
 definition = DestinationDefinition(
     slug="posthog",
     name="PostHog",
+    catalog_names=("PostHog", "Posthog"),
     settings=PostHogSettings,
     actions=ACTIONS,
     ordered=True,

@@ -40,6 +40,7 @@ def _test_mode(settings: RedditSettings) -> RedditSettings:
 definition = ad_destination(
     "reddit-conversions-api",
     "Reddit Conversions API",
+    catalog_names=("Reddit Conversions API",),
     settings=RedditSettings,
     actions={"send_conversion": send_conversion},
     conversion=CONVERSION,

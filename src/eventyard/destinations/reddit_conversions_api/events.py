@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventyard.conversions.canonical import CANONICAL_NAMES
-from eventyard.conversions.identity import email_reddit, external_id, hash_once, phone_e164
+from eventyard.conversions.identity import email_reddit, external_id, hash_once
 from eventyard.destinations.ads import commerce
 from eventyard.destinations.ads.conversion import (
     Origin,
@@ -26,11 +26,19 @@ from eventyard.destinations.ads.conversion import (
     contents,
     currency,
     limited,
+    require_one_of,
     text,
     value,
 )
 from eventyard.destinations.ads.definition import conversion_spec
-from eventyard.destinations.ads.identifiers import InCountry, hashed, ip_address, plain, user_data
+from eventyard.destinations.ads.identifiers import (
+    PHONE_E164,
+    hashed,
+    ip_address,
+    minimum_keys,
+    plain,
+    user_data,
+)
 from eventyard.destinations.ads.timing import checked_time, millis
 from eventyard.destinations.reddit_conversions_api.settings import RedditSettings
 from eventyard.errors import TerminalError
@@ -59,7 +67,7 @@ _PRODUCT_KEYS = {"id": "id", "name": "name", "category": "category"}
 
 _USER = (
     hashed("email", "user.email", email_reddit),
-    hashed("phone_number", "user.phone", InCountry(phone_e164)),
+    hashed("phone_number", "user.phone", PHONE_E164),
     hashed("external_id", "user.external_id", external_id),
     hashed("ip_address", "ip", ip_address),
     plain("user_agent", "user_agent"),
@@ -78,6 +86,8 @@ CONVERSION = conversion_spec(
     minimum=("rdt_cid", "rdt_uuid", "email", "phone", "external_id", "ip user_agent"),
     max_age=MAX_AGE,
 )
+_MINIMUM = minimum_keys(CONVERSION.minimum, (*_USER, plain("click_id", "click_ids.rdt_cid")))
+"""Reddit's keys in user (and the event's click_id) of which an event needs one set."""
 
 
 def _v3(tracking_type: str) -> str:
@@ -162,4 +172,5 @@ def build(settings: RedditSettings, payload: Mapping[str, Any]) -> dict[str, Any
     event["type" if v3 else "event_type"] = event_type
     event["metadata" if v3 else "event_metadata"] = meta
     event["user"] = _user(conversion, v3)
+    require_one_of(event["user"] | event, _MINIMUM, "Reddit")
     return event

@@ -37,6 +37,7 @@ __all__ = [
 definition = DestinationDefinition(
     slug="segment",
     name="Segment",
+    catalog_names=("Segment",),
     settings=SegmentSettings,
     actions=ACTIONS,
     ordered=False,

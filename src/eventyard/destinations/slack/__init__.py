@@ -32,6 +32,7 @@ __all__ = ["SlackSettings", "definition"]
 definition = DestinationDefinition(
     slug="slack",
     name="Slack",
+    catalog_names=("Slack", "Slack (Actions)"),
     settings=SlackSettings,
     actions={"postToChannel": post_to_channel},
     ordered=True,

@@ -25,6 +25,7 @@ __all__ = ["CONVERSION", "SnapSettings", "definition"]
 definition = ad_destination(
     "snapchat-conversions-api",
     "Snapchat Conversions API",
+    catalog_names=("Snap Conversions Api",),
     settings=SnapSettings,
     actions={"send_conversion": send_conversion},
     conversion=CONVERSION,

@@ -32,6 +32,7 @@ def _test_mode(settings: TikTokSettings) -> TikTokSettings:
 definition = ad_destination(
     "tiktok-events-api",
     "TikTok Events API",
+    catalog_names=("TikTok Conversions", "Tiktok Conversions"),
     settings=TikTokSettings,
     actions={"send_conversion": send_conversion},
     conversion=CONVERSION,

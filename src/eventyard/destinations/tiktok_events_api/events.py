@@ -18,7 +18,15 @@ from eventyard.destinations.ads import commerce
 from eventyard.destinations.ads.conversion import contents, event_name, limited, present, text
 from eventyard.destinations.ads.definition import conversion_spec
 from eventyard.destinations.ads.event_names import standard_events
-from eventyard.destinations.ads.identifiers import InCountry, hashed, ip_address, plain, user_data
+from eventyard.destinations.ads.identifiers import (
+    PHONE_E164,
+    ZIP,
+    hashed,
+    ip_address,
+    minimum_keys,
+    plain,
+    required_user_data,
+)
 from eventyard.destinations.ads.timing import checked_time, seconds
 
 __all__ = ["CONVERSION", "EVENT_NAMES", "MAX_AGE", "USER", "to_tiktok"]
@@ -30,11 +38,11 @@ MAX_AGE: float | None = None
 
 USER = (
     hashed("email", "user.email", identity.email_basic),
-    hashed("phone", "user.phone", InCountry(identity.phone_e164)),
+    hashed("phone", "user.phone", PHONE_E164),
     hashed("external_id", "user.external_id", identity.external_id),
     hashed("first_name", "user.first_name", identity.name),
     hashed("last_name", "user.last_name", identity.name),
-    hashed("zip_code", "user.zip", InCountry(identity.zip_code)),
+    hashed("zip_code", "user.zip", ZIP),
     plain("city", "user.city", identity.city),
     plain("state", "user.state", identity.state),
     plain("country", "user.country", identity.country),
@@ -60,6 +68,7 @@ CONVERSION = conversion_spec(
     minimum=("email", "phone", "external_id", "ttclid", "ttp", "ip user_agent"),
     max_age=MAX_AGE,
 )
+_MINIMUM = minimum_keys(CONVERSION.minimum, USER)
 _CONTENT_KEYS = {
     "content_id": "id",
     "content_name": "name",
@@ -88,7 +97,7 @@ def to_tiktok(payload: dict[str, Any], now: float | None = None) -> dict[str, An
     event: dict[str, Any] = {
         "event": name,
         "event_time": seconds(when),
-        "user": user_data(conversion, USER),
+        "user": required_user_data(conversion, USER, _MINIMUM, "TikTok"),
         "limited_data_use": limited(conversion),
     } | present(event_id=text(payload.get("event_id")))
     page = present(

@@ -143,6 +143,7 @@ def _batch(settings: WebhookSettings) -> BatchLimits | None:
 definition = DestinationDefinition(
     slug="webhook",
     name="Webhook",
+    catalog_names=("Webhooks", "Webhook", "Webhooks (Actions)"),
     settings=WebhookSettings,
     actions={
         "send": ActionDefinition(

@@ -9,20 +9,27 @@
 Nested objects flatten with `_` into snake_case names, arrays become JSON text, nulls create
 nothing (Segment creates a column only for a non-null value), and a property named like a
 standard column (`user_id`, `id`, ...) is discarded, as Segment does.
+
+Segment's `uuid` column (a 64-bit integer for deduplication) is derived from the messageId,
+so a reloaded message gets the same one. `original_timestamp` is the client's time, so it is
+left empty when the client sent none or sent one that is no time (ingest then stamped
+`receivedAt` in all three times, or kept the text in `context.invalidTimestamp`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import orjson
 
+from eventyard.spec.enrich import INVALID_TIMESTAMP_KEY
 from eventyard.storage.archive_table import parse_time
 from eventyard.storage.warehouse.naming import event_table, snake_case
 
-__all__ = ["STANDARD", "Row", "flatten"]
+__all__ = ["STANDARD", "Row", "flatten", "row_uuid"]
 
 Row = dict[str, Any]
 
@@ -34,7 +41,7 @@ _TIMES = (
 )
 STANDARD = frozenset(
     {
-        "id", "received_at", "sent_at", "timestamp", "original_timestamp", "uuid_ts",
+        "id", "received_at", "sent_at", "timestamp", "original_timestamp", "uuid", "uuid_ts",
         "user_id", "anonymous_id", "event", "event_text", "group_id", "previous_id",
     }
 )  # fmt: skip
@@ -69,12 +76,29 @@ def _custom(row: Row, values: Any) -> None:
                 row[column] = value
 
 
+def row_uuid(message_id: str) -> int:
+    """Segment's `uuid`: a positive 64-bit integer, the same for the same messageId."""
+    digest = hashlib.blake2b(message_id.encode("utf-8", "surrogatepass"), digest_size=8)
+    return int.from_bytes(digest.digest(), "big") >> 1
+
+
+def _client_time(message: dict[str, Any]) -> bool:
+    """Whether `originalTimestamp` is a time the client sent (else ingest stamped receivedAt)."""
+    context = message.get("context")
+    if isinstance(context, dict) and INVALID_TIMESTAMP_KEY in context:
+        return False
+    stamped = message.get("receivedAt")
+    return not (message.get("originalTimestamp") == message.get("timestamp") == stamped)
+
+
 def _base(message: dict[str, Any], uuid_ts: datetime) -> Row:
     row: Row = {"id": str(message.get("messageId") or "")}
+    client_time = _client_time(message)
     for column, key in _TIMES:
         parsed = parse_time(message.get(key))
-        if parsed is not None:
+        if parsed is not None and (client_time or column != "original_timestamp"):
             row[column] = parsed
+    row["uuid"] = row_uuid(row["id"])
     row["uuid_ts"] = uuid_ts
     for column, key in (("user_id", "userId"), ("anonymous_id", "anonymousId")):
         value = message.get(key)

@@ -23,7 +23,7 @@ from typing import Any
 
 from eventyard.storage.warehouse.flatten import Row
 from eventyard.storage.warehouse.target import Session, quote
-from eventyard.storage.warehouse.types import SegType, cast, infer, to_text
+from eventyard.storage.warehouse.types import MAX_VARCHAR, SegType, cast, infer, to_varchar
 
 __all__ = [
     "CONFLICTS",
@@ -156,15 +156,20 @@ _PYTHON: dict[SegType, type] = {
 def cast_rows(
     table: str, columns: dict[str, SegType], rows: list[Row], conflicts: list[list[Any]]
 ) -> list[list[Any]]:
-    """Rows as lists in `columns` order, each value cast to its column's type."""
+    """Rows as lists in `columns` order, each value cast to its column's type (text cut to
+    Segment's 512 characters)."""
     specs = [(column, kind, _PYTHON[kind]) for column, kind in columns.items()]
     out = []
     for row in rows:
         values: list[Any] = []
         for column, kind, python in specs:
             value = row.get(column)
-            if value is not None and value.__class__ is not python:  # the rare, slow path
+            if value is None:
+                pass
+            elif value.__class__ is not python:  # the rare, slow path
                 value = _fit(row, table, column, kind, value, conflicts)
+            elif value.__class__ is str and len(value) > MAX_VARCHAR:
+                value = value[:MAX_VARCHAR]
             values.append(value)
         out.append(values)
     return out
@@ -204,7 +209,7 @@ def _conflict(
             column,
             kind,
             value_kind,
-            to_text(original),
+            to_varchar(original),
             "cast" if ok else "null",
             row.get("uuid_ts"),
         ]

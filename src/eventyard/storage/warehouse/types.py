@@ -10,7 +10,9 @@ integers when floats arrive later, "resulting in a loss of precision"). We do th
   so the load never fails;
 - both are recorded, with the original value, in `_eventyard_type_conflicts`.
 An integer arriving in a float column is a lossless widening, not a conflict.
-Arrays are stored as JSON text (Segment "stringifies" arrays).
+Arrays are stored as JSON text (Segment "stringifies" arrays). Text is cut to 512
+characters, Segment's documented string column limit ("will truncate longer strings",
+Warehouse Schemas, Column Sizing), in every warehouse.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from typing import Any, Literal
 
 import orjson
 
-__all__ = ["SegType", "cast", "infer", "to_text"]
+__all__ = ["MAX_VARCHAR", "SegType", "cast", "infer", "to_text", "to_varchar"]
 
 SegType = Literal["timestamp", "integer", "float", "boolean", "varchar"]
 
+MAX_VARCHAR = 512
+"""Characters kept of a string value, as in Segment's warehouses."""
 _TRUE = frozenset({"true", "t", "yes", "1"})
 _FALSE = frozenset({"false", "f", "no", "0"})
 
@@ -67,6 +71,11 @@ def to_text(value: Any) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     return orjson.dumps(value).decode()
+
+
+def to_varchar(value: Any) -> str:
+    """The value as the text a varchar column holds: at most MAX_VARCHAR characters."""
+    return to_text(value)[:MAX_VARCHAR]
 
 
 _FAIL = object()
@@ -122,7 +131,7 @@ def _to_time(value: Any) -> Any:
 def cast(value: Any, kind: SegType, column: SegType) -> tuple[Any, bool]:
     """(value for a `column`-typed column, whether the cast worked); `kind` = infer(value)."""
     if column == "varchar":
-        return to_text(value), True
+        return to_varchar(value), True
     if column == "float" and kind == "integer":
         return float(value), True
     if column == "timestamp" and isinstance(value, datetime):

@@ -1,0 +1,1 @@
+"""Running eventyard as an operator: doctor, backup, and the Node-based parts (setup)."""
