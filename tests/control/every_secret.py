@@ -41,7 +41,11 @@ _SETTINGS: dict[str, dict[str, Any]] = {
     "slack": {},
     "snapchat-conversions-api": {"pixel_id": "abc-123", "access_token": MARKER},
     "tiktok-events-api": {"access_token": MARKER, "event_source_id": "ABC123"},
-    "webhook": {"url": "http://127.0.0.1:9/in", "shared_secret": MARKER},
+    "webhook": {
+        "url": "http://127.0.0.1:9/in",
+        "shared_secret": MARKER,
+        "headers": {"Authorization": f"Bearer {MARKER}", "X-Team": f"{MARKER}-t"},
+    },
 }
 """Settings of each type; the secrets in actions (Slack's url) are added by
 `destination_doc`."""

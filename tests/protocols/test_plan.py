@@ -103,6 +103,15 @@ def test_an_unplanned_event_is_reported_by_name() -> None:
     assert violation.description == "'Order Complete' is not an event of tracking plan 'shop'"
 
 
+def test_segments_consent_event_is_planned_in_every_plan() -> None:
+    consent = {"consent": {"categoryPreferences": {"Advertising": False}}}
+    event = track("Segment Consent Preference Updated", {}) | {"context": consent}
+    verdict = plan().check(event)
+    assert verdict.violations == [] and not verdict.unplanned_event
+    lookalike = track("segment consent preference updated", {})
+    assert plan().check(lookalike).unplanned_event
+
+
 def test_event_names_match_exactly_and_case_sensitively() -> None:
     assert plan().check(track("order completed", order_completed())).unplanned_event
 

@@ -7,8 +7,7 @@ the browser and from its backend is counted once), as Segment deduplicates acros
 a workspace is the unit of isolation, so another workspace's ids never drop an event. Rows
 stay per (source, messageId), which the UI's per-source counts read; a source the control
 plane does not know (deleted since) is its own scope, and so is a source that receives
-Segment's signed webhook (`webhook_secret`): during a migration it carries copies of the
-events the direct route also sends, and `eventyard compare` needs both copies routed.
+copies on purpose (`own_scope`).
 """
 
 from __future__ import annotations
@@ -16,7 +15,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-__all__ = ["first_seen", "purge"]
+from eventyard.control.config import Config
+
+__all__ = ["first_seen", "own_scope", "purge"]
 
 
 _SEEN_IN_WORKSPACE = (
@@ -33,6 +34,18 @@ def _workspaces(conn: sqlite3.Connection) -> dict[str, str]:
         return {}
     rows = conn.execute("SELECT name, workspace FROM objects WHERE kind = 'source'")
     return dict(rows.fetchall())
+
+
+def own_scope(config: Config) -> frozenset[str]:
+    """Sources that receive copies of other sources' events on purpose, so they deduplicate
+    only against themselves: a signed Segment webhook source (`webhook_secret`: during a
+    migration it carries what the direct route also gets, and `eventyard compare` needs both
+    routed) and a tracking plan's quarantine source (`forward_to`: a blocked event keeps its
+    messageId there).
+    """
+    mirrors = {source.name for source in config.sources if source.webhook_secret is not None}
+    quarantines = {plan.settings.forward_to for plan in config.tracking_plans}
+    return frozenset(mirrors | {name for name in quarantines if name is not None})
 
 
 def first_seen(

@@ -153,8 +153,8 @@ class Router:
         now: float,
     ) -> int:
         keys = [(record.source, record.message_id) for record, _ in routed]
-        mirrors = frozenset(s.name for s in self.config.sources if s.webhook_secret is not None)
-        fresh = dedup.first_seen(conn, keys, now, self._window, mirrors)
+        own = dedup.own_scope(self.config)
+        fresh = dedup.first_seen(conn, keys, now, self._window, own)
         new_jobs: list[NewJob] = []
         steps: list[trace.Step] = []
         routed, fresh = self._protocols.screen(conn, routed, fresh, now, steps)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventyard.profiles.graph import Key
+from eventyard.spec.messages import CONSENT_EVENT
 from eventyard.spec.timestamps import parse_iso
 
 __all__ = [
@@ -23,7 +24,6 @@ __all__ = [
 
 MAX_TRAITS = 500
 """Traits kept from one identify/group call; the rest are ignored."""
-CONSENT_EVENT = "Segment Consent Preference Updated"
 _MAX_CATEGORIES = 100
 _MAX_KEY = 255
 _EPOCH = datetime.fromtimestamp(0, UTC).replace(tzinfo=None)

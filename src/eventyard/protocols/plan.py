@@ -2,7 +2,8 @@
 unplanned.
 
 - track: `events[<event>]` checks `properties` (a missing `properties` is `{}`), and
-  `event_context[<event>]` checks `context`; a name not in `events` is unplanned.
+  `event_context[<event>]` checks `context`; a name not in `events` is unplanned, except
+  Segment's consent event (`spec.messages.CONSENT_EVENT`), which every plan accepts.
 - identify / group: `identify_traits` / `group_traits` check `traits`.
 - every type: `common` checks the whole event.
 Unplanned properties (traits) are keys the schema does not plan (`protocols.shape`).
@@ -26,6 +27,7 @@ from eventyard.protocols.violations import (
     from_errors,
     join_path,
 )
+from eventyard.spec.messages import CONSENT_EVENT
 
 __all__ = ["CompiledPlan", "Part", "Verdict"]
 
@@ -74,7 +76,7 @@ class CompiledPlan:
         if kind == "track":
             name = event.get("event")
             schema = self.events.get(name) if isinstance(name, str) else None
-            return schema, "properties", schema is None
+            return schema, "properties", schema is None and name != CONSENT_EVENT
         if kind == "identify":
             return self.identify_traits, "traits", False
         if kind == "group":

@@ -12,10 +12,19 @@ from typing import Any
 
 from eventyard.errors import IngestError
 
-__all__ = ["MAX_MESSAGE_ID_LENGTH", "MESSAGE_TYPES", "check_message", "kind_of"]
+__all__ = [
+    "CONSENT_EVENT",
+    "MAX_MESSAGE_ID_LENGTH",
+    "MESSAGE_TYPES",
+    "check_message",
+    "kind_of",
+]
 
 MESSAGE_TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias"})
 MAX_MESSAGE_ID_LENGTH = 100
+CONSENT_EVENT = "Segment Consent Preference Updated"
+"""The track event a consent manager sends when a person changes their choices: Unify keeps
+it on the profile, and every tracking plan accepts it (Segment adds it to each plan)."""
 _OBJECT_FIELDS = ("context", "integrations", "properties", "traits")
 
 

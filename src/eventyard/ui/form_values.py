@@ -3,7 +3,8 @@ form means as a `settings:` mapping (with a message per field that cannot be rea
 
 Inputs are named `settings.<key>`. An empty input means "the default" and leaves the key out,
 so that a saved document holds only what the user chose. An empty secret input keeps the
-stored secret (it is sent as the mask, which the store reads as "keep").
+stored secret (it is sent as the mask, which the store reads as "keep"); in a map of secrets
+each line left as `name: ********` keeps that entry, and a line removed removes it.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class BoundField:
 
 
 def _text(field: FormField, value: Any) -> str:
-    if value is None or field.secret:
+    if value is None or field.hidden:
         return ""
     if field.widget == "lines" and isinstance(value, list):
         return "\n".join(str(item) for item in value)
@@ -70,9 +71,9 @@ def bind(
     """Inputs showing `stored` values, or what the user `typed` when re-showing a failed form."""
     bound = []
     for field in fields:
-        saved = field.secret and stored.get(field.name) is not None
+        saved = field.hidden and stored.get(field.name) is not None
         if typed is not None:
-            text = "" if field.secret else typed.get(PREFIX + field.name)
+            text = "" if field.hidden else typed.get(PREFIX + field.name)
             checked = PREFIX + field.name in typed
         else:
             value = stored.get(field.name, field.default if field.widget == "checkbox" else None)
@@ -124,11 +125,11 @@ def _parse(field: FormField, form: Submitted, saved: bool) -> Any:
     if field.widget == "checkbox":
         checked = name in form
         return _OMIT if checked == bool(field.default) else checked
-    if field.secret and not field.required and f"{name}{CLEAR}" in form:
+    if field.hidden and not field.required and f"{name}{CLEAR}" in form:
         return _OMIT
     raw = form.get(name).strip()
     if not raw:
-        if field.secret and saved:
+        if field.hidden and saved:
             return SECRET_MASK
         if field.required:
             raise _Invalid("Required.")

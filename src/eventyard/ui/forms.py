@@ -3,7 +3,8 @@ truth, so a new setting appears in the UI with its type, limits, default and des
 
 Descriptions come from `msgspec.Meta(description=...)`, else from the attribute docstring
 under the field (the convention of every settings Struct here). Secret fields (`Secret`)
-never show their value: they say "saved", and an empty input keeps what is stored.
+never show their value: they say "saved", and an empty input keeps what is stored. A map of
+secrets shows each value as the mask, which keeps that value when submitted unchanged.
 """
 
 from __future__ import annotations
@@ -53,6 +54,13 @@ class FormField:
     minimum: float | None = None
     maximum: float | None = None
     integer: bool = False
+
+    @property
+    def hidden(self) -> bool:
+        """The input never shows the stored value: a secret, but not a map of secrets (the
+        webhook's `headers`), which lists its names with each value as the mask so that
+        one entry can change while the others are kept."""
+        return self.secret and self.widget != "pairs"
 
     @property
     def default_text(self) -> str:

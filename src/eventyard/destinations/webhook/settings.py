@@ -44,8 +44,9 @@ class WebhookSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Where to POST; http:// or https:// only."""
     shared_secret: Secret | None = None
     """When set, X-Signature carries the hex HMAC-SHA1 of the body with this secret."""
-    headers: dict[str, str] = {}
-    """Extra request headers, e.g. Authorization."""
+    headers: dict[str, Secret] = {}
+    """Extra request headers, e.g. Authorization. Each value is kept as a secret (encrypted,
+    shown masked), since headers usually carry credentials; the names stay readable."""
     batch_size: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1
     """1: one event per POST. More: POST a JSON array of up to this many events."""
     batch_wait_ms: Annotated[int, msgspec.Meta(ge=0, le=60_000)] = 1000
