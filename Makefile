@@ -20,9 +20,18 @@ $(VENDOR): vendor/package.json vendor/package-lock.json
 	npm ci --prefix vendor --ignore-scripts --no-audit --no-fund
 	touch $@
 
-install: $(BIN)/.installed $(VENDOR) ## create .venv, install eventyard and its front-end files, all pinned
+# The Node-based parts (Segment's Actions destinations for the actions runner), pinned in
+# src/eventyard/ops/node/package-lock.json: `eventyard setup` (npm ci + the actions catalog)
+# into the data dir, again whenever the lock changes. The tests use the same install.
+NODE_PARTS := $(DATA_DIR)/node/.installed-lock
 
-run: $(BIN)/.installed $(VENDOR) ## run eventyard on the embedded default (SQLite in .eventyard/)
+$(NODE_PARTS): src/eventyard/ops/node/package.json src/eventyard/ops/node/package-lock.json | $(BIN)/.installed
+	@command -v npm >/dev/null || { echo "make: npm is missing; install Node.js and npm (apt-get install nodejs npm)" >&2; exit 1; }
+	$(BIN)/eventyard setup --data-dir $(DATA_DIR)
+
+install: $(BIN)/.installed $(VENDOR) $(NODE_PARTS) ## create .venv, install eventyard, its front-end files and Node-based parts, all pinned
+
+run: $(BIN)/.installed $(VENDOR) $(NODE_PARTS) ## run eventyard on the embedded default (SQLite in .eventyard/)
 	$(BIN)/eventyard serve --config $(CONFIG) --data-dir $(DATA_DIR)
 
 dist: $(BIN)/.installed $(VENDOR) ## the wheel and sdist in dist/, with the browser files (setup.py)
@@ -33,6 +42,6 @@ lint: $(BIN)/.installed ## ruff and mypy --strict
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: lint $(VENDOR) ## the whole suite: lint, type check, services, pytest (the wheel check too)
+test: lint $(VENDOR) $(NODE_PARTS) ## the whole suite: lint, type check, services, pytest (the wheel check too)
 	bash scripts/services.sh
 	$(BIN)/pytest

@@ -3,7 +3,9 @@
 - `bare`: reads the whole body and answers 200; the HTTP ceiling of this server and machine.
 - `durable`: the simplest durable ingest (parse with orjson, append to a file, fsync per
   request in a worker thread); what "durable before ack" costs without any eventyard code.
-- `receiver`: a webhook receiver for bench/latency.py that records each event's arrival.
+- `receiver`: a webhook receiver for bench/latency.py that records each event's arrival;
+  with `BENCH_RECEIVER_DELAY_MS` set, it answers each POST that many ms late (an endpoint
+  that far away) and records the arrival when it answers.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ async def durable(scope: Scope, receive: Receive, send: Send) -> None:
 
 _arrivals: list[tuple[str, int, int]] = []
 """(messageId, properties.sent_ns, arrival time_ns) for every event received, in order."""
+_DELAY_S = float(os.environ.get("BENCH_RECEIVER_DELAY_MS", "0")) / 1000
 
 
 def _record(event: Any, now_ns: int) -> None:
@@ -123,6 +126,8 @@ async def receiver(scope: Scope, receive: Receive, send: Send) -> None:
         await _lifespan(receive, send)
         return
     body = await _read_body(receive)
+    if scope["method"] == "POST" and _DELAY_S > 0:
+        await asyncio.sleep(_DELAY_S)
     now_ns = time.time_ns()
     if scope["method"] == "GET":
         if scope["path"] == "/arrivals":

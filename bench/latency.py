@@ -4,7 +4,8 @@ A paced sender posts batches to `eventyard serve` at a fixed event rate; a local
 receiver records when each event arrives; every event carries `properties.sent_ns`, so the
 latency of each event is its arrival time minus its send time (same machine, same clock).
 
-    .venv/bin/python bench/latency.py [--rate 2000] [--duration 20] [--batch-size 100]
+    .venv/bin/python bench/latency.py [--rate 2000] [--duration 20] [--batch-size 100] \
+        [--delay-ms 0]
 """
 
 from __future__ import annotations
@@ -163,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
     ):
         tmp = Path(tmp_name)
         receiver_port = free_port()
-        procs.start("receiver", uvicorn_argv("baselines:receiver", receiver_port))
+        delay = {"BENCH_RECEIVER_DELAY_MS": str(args.delay_ms)}
+        procs.start("receiver", uvicorn_argv("baselines:receiver", receiver_port), delay)
         receiver = f"http://{HOST}:{receiver_port}"
         wait_http_ok(f"{receiver}/count", procs)
 
@@ -194,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"sending {args.rate:,.0f} events/s for {args.duration:g}s in "
             f"{args.events_per_request}-event requests; webhook batch_size={args.batch_size}, "
-            f"batch_wait_ms={args.batch_wait_ms}",
+            f"batch_wait_ms={args.batch_wait_ms}, receiver delay {args.delay_ms:g} ms",
             flush=True,
         )
         stats = asyncio.run(
@@ -239,6 +241,12 @@ def main() -> None:
     parser.add_argument("--events-per-request", type=int, default=20, help="events per /v1/batch")
     parser.add_argument(
         "--drain-timeout", type=float, default=30, help="seconds to wait for stragglers"
+    )
+    parser.add_argument(
+        "--delay-ms",
+        type=float,
+        default=0,
+        help="the receiver answers each POST this late (an endpoint that far away)",
     )
     args = parser.parse_args()
     install_sigterm_handler()

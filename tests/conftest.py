@@ -10,14 +10,17 @@ import os
 import secrets
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 
-__all__ = ["postgres_url"]
+from eventyard.destinations.actions import catalog
+from eventyard.ops.node_parts import NodePartsMissing, install, node_parts
+
+__all__ = ["actions_catalog", "node_parts_dir", "postgres_url"]
 
 PG_ADDRESS = "postgresql://postgres@127.0.0.1:5432"
 
@@ -78,3 +81,34 @@ def postgres_url() -> Iterator[str]:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def node_parts_dir() -> Path:
+    """A data dir whose `node/` holds the pinned Node-based parts (Segment's Actions) and
+    the actions catalog: the repository's `.eventyard`, where `make install` and `make
+    test` run `eventyard setup`; set up now when missing or stale. Never skipped: without
+    Node.js the tests fail naming what to install."""
+    shared = REPO / ".eventyard"
+    try:
+        parts = node_parts(shared)
+    except NodePartsMissing:
+        parts = install(shared)  # says what is missing when Node.js is
+    target = parts.modules.parent / catalog.CATALOG_FILE
+    if not target.exists():
+        catalog.generate(parts, target)
+    return shared
+
+
+@pytest.fixture
+async def actions_catalog(node_parts_dir: Path) -> AsyncIterator[catalog.ActionsCatalog]:
+    """The actions catalog activated in this process (types `actions/<slug>` resolve); its
+    runner, if the test started it, is stopped afterwards."""
+    found = catalog.activate(node_parts_dir)
+    assert found is not None
+    yield found
+    await catalog.close()
+    catalog.deactivate()

@@ -52,7 +52,11 @@ def test_every_page_has_configuration_examples() -> None:
 
 
 @pytest.mark.parametrize(("where", "block"), BLOCKS, ids=IDS)
-def test_every_yaml_example_loads(where: str, block: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_yaml_example_loads(
+    where: str, block: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    if "type: actions/" in block:  # Segment's Actions types need their catalog
+        request.getfixturevalue("actions_catalog")
     # `${NAME}` in an example stands for a credential the reader sets; give each a value.
     for name in _VARIABLE.findall(block):
         monkeypatch.setenv(name, f"example-{name.lower()}")

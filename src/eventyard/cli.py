@@ -64,7 +64,7 @@ def serve(
     from eventyard.delivery.http_logs import redact_http_logs
     from eventyard.server import serve as run_server
 
-    config = load(config_path)
+    config = load(config_path, data_dir)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     redact_http_logs()
 

@@ -21,6 +21,7 @@ from rich.console import Console
 
 from eventyard.control.bootstrap import TOKEN_FILE
 from eventyard.control.config import Config, load_config
+from eventyard.destinations.actions import catalog as actions_catalog
 from eventyard.errors import EventyardError
 
 __all__ = [
@@ -69,9 +70,12 @@ DataDirOption = Annotated[
 DEFAULT_DATA_DIR = Path(".eventyard")
 
 
-def load(config_path: Path | None) -> Config:
-    """The config, or exit 2 printing the error (it names the key and line)."""
+def load(config_path: Path | None, data_dir: Path | None = None) -> Config:
+    """The config, or exit 2 printing the error (it names the key and line). With the data
+    dir, Segment's Actions types (`actions/<slug>`) installed there are known too."""
     try:
+        if data_dir is not None:
+            actions_catalog.activate(data_dir)
         return load_config(config_path)
     except EventyardError as error:
         err.print(f"[red]error:[/red] {error}", highlight=False)

@@ -101,7 +101,7 @@ def apply(
     ******** (as `eventyard export` writes them) keep their stored values. Exit 2 on bad
     input, with the key that is wrong.
     """
-    config = load(file)
+    config = load(file, data_dir)
     try:
         with state_db(data_dir) as (conn, box):
             changes = plan_changes(conn, box, workspace, config)

@@ -24,6 +24,7 @@ from eventyard.cli_common import (
     connect,
     out,
 )
+from eventyard.destinations.actions import catalog as actions_catalog
 from eventyard.destinations.catalog import describe, summary
 from eventyard.errors import ConfigError
 
@@ -67,9 +68,12 @@ def destinations(
         str | None, typer.Argument(metavar="[TYPE]", help="A destination type.")
     ] = None,
     as_json: JsonOption = False,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
-    """List destination types, or show one type's settings and actions with default mappings."""
+    """List destination types, or show one type's settings and actions with default mappings
+    (Segment's Actions, `actions/<slug>`, once `eventyard setup` installed them in the data dir)."""
     try:
+        actions_catalog.activate(data_dir)
         data: Any = summary() if type_ is None else describe(type_)
     except ConfigError as error:
         out.print(f"[red]error:[/red] {error}", highlight=False)

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from eventyard import __version__
 from eventyard.cli_common import DEFAULT_DATA_DIR, ConfigOption, DataDirOption, err, load, out
+from eventyard.destinations.actions import catalog as actions_catalog
 from eventyard.errors import EventyardError
 from eventyard.ops.backup import backup as copy_data_dir
 from eventyard.ops.doctor import diagnose
@@ -97,11 +98,15 @@ def setup(data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
     with eventyard). Needs Node.js 18+ with npm; nothing else in eventyard does."""
     try:
         parts = install(data_dir)
+        catalog = actions_catalog.generate(
+            parts, parts.modules.parent / actions_catalog.CATALOG_FILE
+        )
     except EventyardError as error:
         raise _fail(error) from None
     packages = ", ".join(f"{name}@{version}" for name, version in shipped_packages().items())
     out.print(
-        f"installed in {parts.modules.parent}: {packages or 'no packages (no part needs any yet)'}",
+        f"installed in {parts.modules.parent}: {packages or 'no packages (no part needs any yet)'}"
+        f"; the actions catalog in {catalog}",
         highlight=False,
         soft_wrap=True,
     )

@@ -38,6 +38,7 @@ from eventyard.control.plane import ControlPlane
 from eventyard.delivery.outbound import outbound_client
 from eventyard.delivery.service import DeliveryService
 from eventyard.delivery.state import open_state
+from eventyard.destinations.actions import catalog as actions_catalog
 from eventyard.errors import EventyardError
 from eventyard.http_protocol import bounded_http_protocol
 from eventyard.ingest.analytics_js import analytics_js_routes
@@ -205,5 +206,6 @@ async def _serve_locked(
     finally:
         listener.close()
         stop.set()
+        await actions_catalog.close()  # Segment's Actions runner, if one started
         await log.close()
         await state.close()

@@ -70,7 +70,21 @@ class Tab:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def tab(browser: Browser) -> AsyncIterator[Tab]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    async for opened in open_tab(browser):
+        yield opened
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def axe_tab(browser: Browser) -> AsyncIterator[Tab]:
+    """A tab whose pages take an injected <script> (axe-core) despite their CSP."""
+    async for opened in open_tab(browser, bypass_csp=True):
+        yield opened
+
+
+async def open_tab(browser: Browser, bypass_csp: bool = False) -> AsyncIterator[Tab]:
+    context = await browser.new_context(
+        viewport={"width": 1280, "height": 900}, bypass_csp=bypass_csp
+    )
     context.set_default_timeout(10_000)
     tab = Tab(page=await context.new_page(), context=context)
 

@@ -70,9 +70,9 @@ def test_each_secret_setting_is_masked_and_the_rest_shown(config: Config) -> Non
     shown = repr(gads)
     assert "'developer_token': '********'" in shown and "'access_token': '********'" in shown
     assert "conversion_actions': {'purchase': '111'}" in shown
-    assert repr(config.sources[0]) == (
-        "SourceConfig(name='web', write_key='wk-web', webhook_secret='********')"
-    )
+    source = repr(config.sources[0])
+    assert source.startswith("SourceConfig(name='web', write_key='wk-web', ")
+    assert "webhook_secret='********'" in source and SECRET not in source
     assert hook.settings["shared_secret"] == SECRET  # only the printed form is masked
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import orjson
 import pytest
 
@@ -35,9 +36,8 @@ def fast_delivery(**overrides: float) -> DeliverySettings:
         "backoff_max": 0.05,
     }
     values.update(overrides)
-    return DeliverySettings(
-        concurrency=int(values.pop("concurrency")), **{k: Duration(v) for k, v in values.items()}
-    )
+    settings = DeliverySettings(concurrency=int(values.pop("concurrency")))
+    return msgspec.structs.replace(settings, **{k: Duration(v) for k, v in values.items()})
 
 
 def hook(

@@ -105,7 +105,7 @@ async def test_multistatus_settles_each_item(
         ("delivered", None),
     ]
     assert retried[0].detail == "attempt 1: busy"
-    assert retried[-1].detail.startswith("delivered in 3 attempt(s), ")
+    assert retried[-1].detail.startswith("delivered in 3 attempts, ")
     (dead,) = await service.trace("track-2")
     assert (dead.step, dead.status, dead.detail) == ("dead", 400, "attempt 1: rejected: bad order")
 

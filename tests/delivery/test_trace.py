@@ -77,7 +77,7 @@ async def test_delivered_filtered_retried_and_dead_events_explain_themselves(
         ("h", "send", "queued"),
         ("h", "send", "delivered"),
     ]
-    assert ok[1].detail.startswith("delivered in 1 attempt(s), ")
+    assert ok[1].detail.startswith("delivered in 1 attempt, ")
     assert ok[0].at <= ok[1].at
     (free,) = await service.trace("m-free")
     assert (free.step, free.action, free.detail) == (

@@ -9,8 +9,6 @@ removed, and a new `url` with a kept header is refused.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import httpx
 
 from e2e.destination_case import config, one_track, send
 from e2e.server_process import ServerProcess
+from e2e.test_cli import eventyard
 from fakes.webhook_receiver import Received, WebhookReceiver
 
 BEARER = "Bearer hk-live-5e1d0c9b7a"
@@ -33,13 +32,8 @@ async def _delivered(server: ServerProcess, receiver: WebhookReceiver) -> Receiv
 
 
 def _export(data_dir: Path) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "eventyard", "export", "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = eventyard("export", "--data-dir", str(data_dir))
+    assert done.returncode == 0, done.stderr
     return done.stdout
 
 

@@ -34,6 +34,8 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b"ok"
     hang: bool = False
+    delay: float = 0.0
+    """Seconds to wait before answering: a receiver that far away."""
 
 
 class WebhookReceiver:
@@ -135,6 +137,8 @@ class WebhookReceiver:
         if answer.hang:
             await self._closing.wait()
             return False
+        if answer.delay:
+            await asyncio.sleep(answer.delay)
         head = [f"HTTP/1.1 {answer.status} X", f"Content-Length: {len(answer.body)}"]
         head += [f"{k}: {v}" for k, v in answer.headers.items()]
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + answer.body)

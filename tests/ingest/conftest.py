@@ -13,7 +13,7 @@ import pytest
 from eventyard.control.config import Config, ServerSettings, SourceConfig
 from eventyard.errors import LogError
 from eventyard.ingest.app import create_app
-from eventyard.log.base import Entry, EventLog, LogRecord, Rejection, partition_for
+from eventyard.log.base import Entry, EventLog, LogRecord, Rejection, RejectionCount, partition_for
 
 WRITE_KEY = "wk_web"
 OTHER_KEY = "wk_server"
@@ -27,6 +27,7 @@ class MemoryLog(EventLog):
         self.records: list[LogRecord] = []
         self.rejected: list[Rejection] = []
         self.appends = 0
+        """Appends that stored events (a refused request stores at most its rejection)."""
         self.fail = False
         self.backlog = 0
         self._commits: dict[tuple[str, int], int] = {}
@@ -40,7 +41,7 @@ class MemoryLog(EventLog):
     async def append(self, entries: Sequence[Entry], rejections: Sequence[Rejection] = ()) -> None:
         if self.fail:
             raise LogError("disk full")
-        self.appends += 1
+        self.appends += bool(entries)
         for entry in entries:
             partition = partition_for(entry.key, self.partitions)
             offset = sum(1 for r in self.records if r.partition == partition) + 1
@@ -84,6 +85,9 @@ class MemoryLog(EventLog):
 
     async def rejections(self, limit: int = 100) -> list[Rejection]:
         return list(reversed(self.rejected))[:limit]
+
+    async def rejection_counts(self, since: float, limit: int = 200) -> list[RejectionCount]:
+        return []  # tests read `rejected`
 
     def events(self) -> list[dict[str, Any]]:
         """The stored payloads, decoded, in append order."""

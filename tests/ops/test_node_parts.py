@@ -3,6 +3,7 @@ dir, and `node_parts` says which command to run whenever they are missing or sta
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -59,8 +60,10 @@ def test_a_failing_npm_ci_is_reported_and_leaves_nothing_marked_installed(tmp_pa
 def test_setup_installs_the_shipped_lock_and_says_what_it_installed(tmp_path: Path) -> None:
     result = eventyard("setup", "--data-dir", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert "no packages (no part needs any yet)" in result.stdout
+    assert "@segment/action-destinations@3.497.0, @segment/actions-core@3.170.0" in result.stdout
     assert node_parts(tmp_path).modules == tmp_path / "node" / "node_modules"
+    catalog = json.loads((tmp_path / "node" / "actions-catalog.json").read_bytes())
+    assert catalog["package"] == "3.497.0" and catalog["unloadable"] == {}
 
 
 def test_without_node_setup_fails_naming_node_and_the_command(tmp_path: Path) -> None:

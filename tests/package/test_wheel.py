@@ -81,6 +81,9 @@ def test_the_wheel_carries_only_the_served_browser_files(
     assert [name for name in shipped if not _SERVED.fullmatch(name)] == []
     assert len(shipped) == 6 + 2 * len(chunk_names((package / "_vendor" / _LIBRARY).read_text()))
     assert (package / "ops" / "node" / "package-lock.json").is_file()
+    assert (package / "destinations" / "actions" / "runner.cjs").is_file()
+    everything = (p.relative_to(package).parts for p in package.rglob("*"))
+    assert not any("node_modules" in parts for parts in everything)  # `eventyard setup` installs
 
 
 def test_the_installed_wheel_serves_events_pages_and_analytics_js(

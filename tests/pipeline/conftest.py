@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 from delivery.conftest import client, receiver, state
-from eventyard.log.base import Entry, EventLog, LogRecord, Rejection, partition_for
+from eventyard.log.base import Entry, EventLog, LogRecord, Rejection, RejectionCount, partition_for
 
 __all__ = ["MemoryLog", "client", "memory_log", "receiver", "state"]
 
@@ -75,6 +75,9 @@ class MemoryLog(EventLog):
 
     async def rejections(self, limit: int = 100) -> list[Rejection]:
         return []
+
+    async def rejection_counts(self, since: float, limit: int = 200) -> list[RejectionCount]:
+        return []  # the router never reads rejections
 
 
 @pytest.fixture

@@ -63,6 +63,11 @@ async def test_observe_mode_keeps_payloads_and_sends_nothing(
         assert watched[0][0] == "queued"
         assert watched[1][0] == "observed"
         assert watched[1][1].startswith("observe mode: payload kept (")
+
+        async def settled() -> bool:  # the live answers are settled just after they arrive
+            return all(s.pending == 0 for s in await service.status())
+
+        await eventually(settled)
         statuses = await service.status()
         assert {s.name: s.pending for s in statuses} == {"watch": 0, "live": 0}
         metrics = render_prometheus(await state.run(trace.counts), statuses)

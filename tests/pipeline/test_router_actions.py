@@ -62,7 +62,11 @@ async def test_the_issue_example_filters_subscribes_and_maps(state: StateStore) 
     assert job[:3] == ("orders", "send", "m1")
     assert job[3] == {"method": "POST", "data": {"order": "o-9", "who": "u1 <ada@example.com>"}}
     assert await steps(state, "m1") == [
-        ("queued", "send", f"queued for send ({len(orjson.dumps(job[3]))} bytes)")
+        (
+            "queued",
+            "send",
+            f'queued for send ({len(orjson.dumps(job[3]))} bytes) for track "Order Completed"',
+        )
     ]
     assert await steps(state, "m2") == [
         ("filtered", None, 'filter: type = "track" and properties.revenue > 0')

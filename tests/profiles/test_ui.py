@@ -6,10 +6,9 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
-from eventyard.ui.app import ui_routes
-from eventyard.ui.profiles import TIMELINE, profile_ui_routes
+from eventyard.control import accounts
+from eventyard.ui.profiles import TIMELINE
 from profiles.test_journey import FAMILY, JANE, JOHN, JOURNEY, PHONE
 from profiles.world import World, event
 from ui.config_setup import Site, seeded, site, text_of
@@ -17,12 +16,9 @@ from ui.config_setup import Site, seeded, site, text_of
 __all__ = ["seeded", "site"]
 
 
-def _client(site: Site, role: str | None = "viewer") -> httpx.AsyncClient:
-    app = Starlette(routes=[*profile_ui_routes(site.ctx), *ui_routes(site.ctx)])
-    cookies = {"eventyard_session": site.sessions[role]} if role else {}
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://ui.test", cookies=cookies
-    )
+def _client(site: Site, role: str | None = "owner") -> httpx.AsyncClient:
+    """Signed in as `role` of workspace default ("owner": an install admin)."""
+    return site.client(role)
 
 
 @pytest.fixture
@@ -126,12 +122,33 @@ async def test_before_any_event(site: Site) -> None:
         assert (await client.get(f"/profiles/{JANE}")).status_code == 404
 
 
-async def test_sign_in_and_workspace_are_required(journey: Site) -> None:
+async def test_sign_in_is_required(journey: Site) -> None:
     async with _client(journey, role=None) as client:
         answer = await client.get("/profiles")
         assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
-    async with _client(journey, role="stranger") as client:
+
+
+@pytest.mark.parametrize("role", ["viewer", "editor", "stranger"])
+async def test_only_install_admins_see_profiles(journey: Site, role: str) -> None:
+    """Profiles hold every workspace's events: a viewer or editor of default, and the owner
+    of another workspace, neither read them nor see the link."""
+    async with _client(journey, role) as client:
         for path in ("/profiles?q=jane", f"/profiles/{quote(JANE)}"):
             denied = await client.get(path)
             assert denied.status_code == 403
+            assert "only install admins" in text_of(denied.text)
             assert "jane" not in denied.text.lower().replace("q=jane", "")
+        assert 'href="/profiles"' not in (await client.get("/sources")).text
+
+
+async def test_an_install_admin_sees_them_from_any_workspace(journey: Site) -> None:
+    await journey.ctx.plane.change(
+        lambda conn: accounts.set_membership(conn, "owner@example.com", "other", "viewer", "t")
+    )
+    async with _client(journey) as client:
+        client.cookies.set("eventyard_workspace", "other")
+        sources = await client.get("/sources")
+        assert "elsewhere" in sources.text and 'href="/profiles"' in sources.text
+        found = await client.get("/profiles", params={"q": "jane"})
+        assert found.status_code == 200 and f'href="/profiles/{JANE}"' in found.text
+        assert (await client.get(f"/profiles/{quote(JANE)}")).status_code == 200

@@ -50,7 +50,9 @@ def test_message_id_ip_and_stripped_fields() -> None:
     message = enriched({"writeKey": "k", "_metadata": {"x": 1}}, ip="198.51.100.1")
     assert "writeKey" not in message and "_metadata" not in message
     assert len(message["messageId"]) == 36
-    assert message["context"] == {"ip": "198.51.100.1"}
+    assert "context" not in message  # a backend's event: no connection address
+    browser = enriched({}, ip="198.51.100.1", browser=True)
+    assert browser["context"] == {"ip": "198.51.100.1"}
     kept = enriched({"messageId": "m1", "context": {"ip": "10.0.0.1"}}, ip="198.51.100.1")
     assert kept["messageId"] == "m1" and kept["context"]["ip"] == "10.0.0.1"
 

@@ -68,7 +68,7 @@ async def test_creating_a_webhook_destination_stores_it_and_encrypts_the_secret(
         "settings": {
             "url": "https://hooks.example.com/in",
             "shared_secret": SECRET_MASK,
-            "headers": {"Authorization": "Bearer abc", "X-Team": "growth"},
+            "headers": {"Authorization": SECRET_MASK, "X-Team": SECRET_MASK},
         },
     }
     _, destinations = await site.ctx.state.run(
@@ -76,6 +76,7 @@ async def test_creating_a_webhook_destination_stores_it_and_encrypts_the_secret(
     )
     (dest,) = destinations
     assert dest.settings["shared_secret"] == "s3cret-signing-key"
+    assert dest.settings["headers"] == {"Authorization": "Bearer abc", "X-Team": "growth"}
     assert [d.name for d in site.ctx.config.destinations] == ["orders-hook"]  # live at once
     assert b"s3cret-signing-key" not in (site.ctx.data_dir / "state.db").read_bytes()
 
@@ -118,8 +119,33 @@ async def test_validation_errors_are_shown_beside_their_field(
     )
     assert error, answer.text
     assert message in error.group(1).replace("&#39;", "'")
-    assert "s3cret-signing-key" not in answer.text  # a typed secret is not echoed back
+    assert 'value="s3cret-signing-key"' in answer.text  # what was typed stays, secret too
     assert 'value="https://hooks.example.com/in"' in answer.text or "settings.url" in fields
+    assert await site.objects("destination") == {}
+
+
+async def test_every_error_shows_at_once_and_the_typed_values_stay(site: Site) -> None:
+    """Problems found while reading the form (name, batch size) and by the config check
+    (the URL's scheme, the delivery timeout) are all shown after one post."""
+    form = webhook_form(
+        site,
+        **{
+            "name": "",
+            "settings.url": "ftp://nope",
+            "settings.batch_size": "5000",
+            "settings.headers": "Host: x",
+        },
+    )
+    async with site.client("editor") as client:
+        answer = await client.post("/catalog/webhook", data=form)
+    assert answer.status_code == 400
+    errors = dict(
+        re.findall(r'<p class="field-error" id="f-([^"]+)-error">([^<]*)</p>', answer.text)
+    )
+    assert set(errors) == {"name", "settings.url", "settings.batch_size", "settings.headers"}
+    assert "http:// or https://" in errors["settings.url"]
+    assert "is set by eventyard" in errors["settings.headers"]
+    assert 'value="s3cret-signing-key"' in answer.text and 'value="ftp://nope"' in answer.text
     assert await site.objects("destination") == {}
 
 

@@ -96,10 +96,21 @@ async def test_destination_page_has_a_chart_errors_queue_and_match_panel(ui: Ui)
         week = await client.get("/delivery/hook?range=7d")
         ads = await client.get("/delivery/ads")
     assert day.status_code == 200, day.text
-    assert day.text.count('<rect class="hover"') == 24
-    assert week.text.count('<rect class="hover"') == 168
-    for series in ("delivered", "retried", "dead"):  # all in the hour in progress
-        assert day.text.count(f'class="bar series-{series}"') == 1
+    events, attempts = re.findall(r'<svg class="chart".*?</svg>', day.text, re.S)
+    assert events.count('<rect class="hover"') == 24
+    assert (
+        re.findall(r'<svg class="chart".*?</svg>', week.text, re.S)[0].count('<rect class="hover"')
+        == 168
+    )
+    # all in the hour in progress: three events (one retried first), and one failed attempt
+    assert [b["series"] for b in bars(events)] == ["delivered", "dead"]
+    assert [b["series"] for b in bars(attempts)] == ["retried"]
+    assert 'aria-label="Failed attempts per hour"' in attempts
+    hour = day.text[day.text.index("Numbers per hour") :]
+    cells = re.findall(r'<td class="num">([^<]*)</td>', hour[: hour.index("</table>")])
+    assert cells == ["2", "1", "0", "1"]  # delivered, failed attempts, filtered, dead
+    title = day.text[day.text.index('<p class="subtitle">') :]
+    assert "Failing" in title[: title.index("</p>")] and "Sending" not in day.text
     assert 'class="bar series-filtered"' not in day.text  # none filtered: no empty bar part
     assert "series-observed" not in day.text  # a sending destination observes nothing
     assert "HTTP 400 from" in day.text and "HTTP 503 from" in day.text
@@ -107,6 +118,8 @@ async def test_destination_page_has_a_chart_errors_queue_and_match_panel(ui: Ui)
     assert "Match quality" not in day.text  # a webhook has no conversions API
     assert "Match quality" in ads.text and "No conversions scored" in ads.text
     assert "Observed payloads" not in day.text
+    in_flight = re.search(r"<dt>In flight</dt><dd[^>]*>(\d+) of (\d+), (\d+) ms each", day.text)
+    assert in_flight is not None and int(in_flight[2]) >= 1  # the adaptive limit, live
 
 
 async def test_match_quality_shows_scores_and_what_is_missing(ui: Ui) -> None:

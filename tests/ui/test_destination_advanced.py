@@ -1,5 +1,6 @@
-"""The Advanced section of the destination form: mode, consent, conversion events, delivery
-and filter rules, saved through the same store as the API and eventyard.yaml."""
+"""The Advanced section of the destination form: mode, consent, conversion events and
+delivery, saved through the same store as the API and eventyard.yaml (filter rules are on
+the Filter tab: tests/ui/test_filter_rules.py)."""
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ async def test_the_section_starts_collapsed_and_says_everything_is_default(site:
     assert "all at their defaults" in text_of(page)
     assert 'name="conversion_events"' not in page  # the webhook is no conversions API
     assert "This type has no limited mode" in page
-    assert "No rules." in page and "Add rule" in page
+    assert 'href="/destinations/hook/filter">Filter tab</a>' in page  # filters: one place
+    assert 'name="filters.row"' not in page
 
 
 async def test_an_ad_destination_offers_canonical_events_with_its_defaults_ticked(
@@ -90,7 +92,7 @@ async def test_a_document_written_elsewhere_is_shown_and_saved_back_unchanged(si
         summary = text_of(page)
         for shown in ("observe mode", "consent: Advertising, Functional", "limited mode on denial"):
             assert shown in summary
-        assert "2 conversion events · delivery tuned · 4 filter rules" in summary
+        assert "2 conversion events · delivery tuned" in summary
         pairs = form_pairs(page, "/destinations/meta")
         answer = await client.post("/destinations/meta", data=dict_of(pairs))
         assert answer.status_code == 303, text_of(answer.text)
@@ -118,12 +120,6 @@ async def test_saving_the_section_stores_the_keys_as_yaml_writes_them(site: Site
             "delivery.concurrency": "2",
             "delivery.timeout": "1.5",
             "delivery.backoff_max": "5m",
-            "filters.row": ["a", "b"],
-            "filters.a.if": 'event = "Debug"',
-            "filters.a.then": "drop",
-            "filters.b.then": "drop_properties",
-            "filters.b.properties": "properties.email\n\ncontext.ip\nuserId\nproperties.email",
-            "filters.b.name": "privacy",
         },
     )
     async with site.client("editor") as client:
@@ -134,15 +130,8 @@ async def test_saving_the_section_stores_the_keys_as_yaml_writes_them(site: Site
     assert doc["consent_categories"] == ["Analytics", "Functional"]
     assert doc["consent_fallback"] == "limited"
     assert doc["delivery"] == {"concurrency": 2, "timeout": "1500ms", "backoff_max": "5m"}
-    assert doc["filters"] == [
-        {"if": 'event = "Debug"', "drop": True},
-        {
-            "name": "privacy",
-            "drop_properties": {"properties": ["email"], "context": ["ip"], "": ["userId"]},
-        },
-    ]
     (dest,) = site.ctx.config.destinations  # applied to the running configuration at once
-    assert dest.delivery.backoff_max == 300 and dest.filters[1].name == "privacy"
+    assert dest.delivery.backoff_max == 300
 
 
 async def test_back_to_defaults_removes_the_keys(site: Site) -> None:
@@ -157,8 +146,9 @@ async def test_back_to_defaults_removes_the_keys(site: Site) -> None:
         assert answer.status_code == 303, text_of(answer.text)
     doc = await stored(site, "meta")
     keys = ("consent_categories", "mode", "consent_fallback", "conversion_events", "delivery")
-    for key in (*keys, "filters"):  # no category: the default, as in Segment
+    for key in keys:  # no category: the default, as in Segment
         assert key not in doc, key
+    assert doc["filters"] == FULL["filters"]  # the Filter tab's, left alone
 
 
 async def page_of(site: Site, path: str) -> str:
@@ -239,84 +229,6 @@ async def test_bad_values_are_shown_beside_their_field_and_nothing_changes(
     assert await stored(site) == HOOK
 
 
-RULES: dict[str, Any] = {
-    "filters.row": ["0", "1", "2", "3"],
-    "filters.0.then": "drop",
-    "filters.0.if": 'event = "Fine"',
-    "filters.1.then": "drop",
-    "filters.1.if": 'event = = "<script>x</script>"',
-    "filters.2.then": "sample",
-    "filters.2.sample": "2",
-    "filters.3.then": "allow_properties",
-    "filters.3.properties": "  \n",
-}
-
-
-async def test_each_bad_rule_is_shown_at_its_row(site: Site) -> None:
-    await site.put("destination", HOOK)
-    async with site.client("editor") as client:
-        answer = await client.post("/destinations/hook", data=advanced(site, **RULES))
-    assert answer.status_code == 400
-    page = answer.text
-    assert "<script>x</script>" not in page
-    assert 'id="f-filters-0-if-error"' not in page
-    assert re.search(r'id="f-filters-1-if-error">[^<]*column', page)
-    assert re.search(r'id="f-filters-2-sample-error">Enter a fraction from 0 to 1', page)
-    assert re.search(r'id="f-filters-3-properties-error">List at least one property', page)
-    assert page.count('class="rule-row invalid"') == 3
-    assert 'value="event = = &#34;&lt;script&gt;x&lt;/script&gt;&#34;"' in page  # kept as typed
-    assert "filters" not in await stored(site)
-
-
-@pytest.mark.parametrize(
-    ("rule", "part", "message"),
-    [
-        ({"then": "sample", "sample": "nan"}, "sample", "Enter a fraction"),
-        ({"then": "sample", "sample": "-0.1"}, "sample", "Enter a fraction"),
-        ({"then": "explode"}, "then", "Choose what the rule does"),
-        ({"then": "drop_properties", "properties": "properties."}, "properties", "Line 1:"),
-        ({"then": "drop_properties", "properties": ".email"}, "properties", "Line 1:"),
-    ],
-)
-async def test_hostile_rule_parts(
-    site: Site, rule: dict[str, str], part: str, message: str
-) -> None:
-    await site.put("destination", HOOK)
-    fields = {"filters.row": "x"} | {f"filters.x.{key}": value for key, value in rule.items()}
-    async with site.client("editor") as client:
-        answer = await client.post("/destinations/hook", data=advanced(site, **fields))
-    assert answer.status_code == 400
-    assert re.search(rf'id="f-filters-0-{part}-error">{re.escape(message)}', answer.text)
-
-
-async def test_add_and_remove_rows_show_the_form_again_without_saving(site: Site) -> None:
-    await site.put("destination", HOOK)
-    typed = advanced(
-        site,
-        **{
-            "settings.url": "https://typed/",
-            "filters.row": ["p", "q"],
-            "filters.p.if": 'event = "First"',
-            "filters.q.if": 'event = "Second"',
-            "filters.q.then": "sample",
-            "filters.q.sample": "0.5",
-        },
-    )
-    async with site.client("editor") as client:
-        added = await client.post("/destinations/hook", data={**typed, "filters.add": "1"})
-        removed = await client.post("/destinations/hook", data={**typed, "filters.remove": "p"})
-    assert added.status_code == 200 and removed.status_code == 200
-    assert added.text.count('name="filters.row"') == 3
-    assert 'name="filters.2.then"' in added.text and "Rule 3" in added.text
-    assert 'value="https://typed/"' in added.text  # what was typed stays
-    assert '<details class="form-section advanced" id="advanced" open>' in added.text
-    assert "Enter a fraction" not in added.text  # no validation before Save
-    assert removed.text.count('name="filters.row"') == 1
-    assert 'name="filters.0.if" class="mono" value="event = &#34;Second&#34;"' in removed.text
-    assert "First&#34;" not in removed.text
-    assert await stored(site) == HOOK
-
-
 async def test_the_setup_page_creates_a_destination_with_the_section(site: Site) -> None:
     form = site.form(
         "editor",
@@ -331,22 +243,14 @@ async def test_the_setup_page_creates_a_destination_with_the_section(site: Site)
             "consent_fallback": "limited",
             "conversions": "custom",
             "conversion_events": ["purchase"],
-            "filters.row": "0",
-            "filters.0.then": "sample",
-            "filters.0.sample": "0.5",
         },
     )
     async with site.client("editor") as client:
-        adding = await client.post(
-            "/catalog/meta-conversions-api", data={**form, "filters.add": "1"}
-        )
-        assert adding.status_code == 200 and "Rule 2" in adding.text
-        assert 'action="/catalog/meta-conversions-api"' in adding.text
         created = await client.post("/catalog/meta-conversions-api", data=form)
         assert created.status_code == 303, text_of(created.text)
     doc = await stored(site, "meta-prod")
     assert doc["consent_fallback"] == "limited" and doc["conversion_events"] == ["purchase"]
-    assert doc["filters"] == [{"sample": 0.5}]
+    assert "filters" not in doc
     assert "mode" not in doc and "consent_categories" not in doc
 
 
@@ -354,18 +258,6 @@ async def test_google_ads_defaults_follow_its_settings(site: Site) -> None:
     async with site.client("editor") as client:
         page = await client.get("/catalog/google-ads")
     assert "the events that have a conversion action in Settings (now: none yet)" in page.text
-
-
-async def test_viewers_see_the_section_but_cannot_change_rows(site: Site) -> None:
-    await site.put("destination", FULL)
-    async with site.client("viewer") as client:
-        page = (await client.get("/destinations/meta")).text
-        add = await client.post(
-            "/destinations/meta", data=site.form("viewer", **{"filters.add": "1"})
-        )
-    assert "Rule 4" in page and '<fieldset class="plain" disabled>' in page
-    assert 'name="filters.add"' not in page and 'name="filters.remove"' not in page
-    assert add.status_code == 403
 
 
 async def test_google_ads_defaults_are_the_events_with_a_conversion_action(site: Site) -> None:
@@ -379,18 +271,3 @@ async def test_google_ads_defaults_are_the_events_with_a_conversion_action(site:
     await site.put("destination", doc)
     page = text_of(await page_of(site, "/destinations/ads"))
     assert "conversion action in Settings (now: lead, purchase, refund)" in page
-
-
-async def test_deeply_nested_and_oversized_rules(site: Site) -> None:
-    await site.put("destination", HOOK)
-    nested = "(" * 500 + 'type = "track"' + ")" * 500
-    fields = {"filters.row": "0", "filters.0.if": nested}
-    huge = {"filters.row": [str(i) for i in range(30)]}
-    huge |= {f"filters.{i}.if": 'event = "' + "x" * 9000 + '"' for i in range(30)}
-    async with site.client("editor") as client:
-        deep = await client.post("/destinations/hook", data=advanced(site, **fields))
-        too_big = await client.post("/destinations/hook", data=advanced(site, **huge))
-    assert deep.status_code == 400
-    assert re.search(r'id="f-filters-0-if-error">[^<]*nested more than 64 levels', deep.text)
-    assert too_big.status_code == 413
-    assert await stored(site) == HOOK

@@ -120,7 +120,7 @@ def test_unreadable_inputs_get_a_message_each(field: str, text: str, message: st
     assert message in errors[field]
 
 
-def test_binding_shows_stored_values_but_never_secrets() -> None:
+def test_binding_never_shows_stored_secrets_but_keeps_typed_ones() -> None:
     stored = {"api_key": SECRET_MASK, "tags": ["a", "b"], "headers": {"X": "1"}, "verbose": True}
     shown = {b.field.name: b for b in bind(settings_form(Example), stored)}
     assert shown["api_key"].value == "" and shown["api_key"].saved
@@ -131,5 +131,5 @@ def test_binding_shows_stored_values_but_never_secrets() -> None:
         settings_form(Example), stored, {"tags": "bad"}, submitted(api_key="new", tags="x")
     )
     again = {b.field.name: b for b in typed}
-    assert again["api_key"].value == "" and again["tags"].value == "x"
+    assert again["api_key"].value == "new" and again["tags"].value == "x"  # kept as typed
     assert again["tags"].error == "bad"

@@ -129,6 +129,10 @@ async def test_saving_stores_only_what_differs_from_the_defaults(site: Site) -> 
         "send": {"subscription": 'type = "track"', "mapping": {"data": DATA, "method": "PUT"}}
     }
     assert page.text.count(">changed<") == 3  # subscription, data, method
+    assert answer.headers["location"].endswith("#action-send")  # where the page scrolls to
+    card = page.text[page.text.index('id="action-send"') :]
+    assert card.index('role="status">Saved.<') < card.index("<form")  # in the card, at its top
+    assert page.text.count(">Saved.<") == 1  # not also above the page, out of view
     live = site.ctx.config.destinations[0].actions["send"]
     assert live.mapping == {"data": DATA, "method": "PUT"}
 

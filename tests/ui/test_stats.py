@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -229,3 +230,39 @@ async def test_dead_letters_are_listed_counted_and_requeued_per_destination(
     steps = await state.run(lambda conn: trace.steps_for(conn, "m2"))
     assert [s.step for s in steps if s.destination == "h"][-1] == "requeued"
     assert await state.run(lambda conn: stats.requeue_letters(conn, ["h"], [], now)) == 0
+
+
+async def test_a_cause_that_outlived_max_age_counts_once_among_top_errors(
+    state: StateStore,
+) -> None:
+    cause = "HTTP 503 from http://hook.test/in: busy"
+    steps = [
+        Step(f"m{n}", "h", "send", "attempt_failed", f"attempt {n}: {cause}", 503, NOW + n)
+        for n in range(1, 4)
+    ]
+    died = f"attempt 4: {cause} (still failing after max_age 14400s)"
+    steps.append(Step("m4", "h", "send", "dead", died, 503, NOW + 4))
+    await state.run(lambda conn: trace.record(conn, steps))
+    errors = await state.run(lambda conn: stats.top_errors(conn, "h", NOW))
+    assert [(e.message, e.count, e.last_at) for e in errors] == [(cause, 4, NOW + 4)]
+
+
+async def test_queued_steps_keep_the_original_events_type_and_name(state: StateStore) -> None:
+    events: dict[str, dict[str, Any]] = {
+        "m1": {"type": "track", "event": 'Order "Completed"; really'},
+        "m2": {"type": "page", "name": "Pricing"},
+        "m3": {"type": "identify", "traits": {"email": "ada@example.com"}},
+    }
+    steps = [
+        Step(mid, "h", "send", "queued", trace.queued_detail("send", 10, event), None, NOW)
+        for mid, event in events.items()
+    ]
+    steps.append(Step("m4", "other", "send", "queued", "queued for send (3 bytes)", None, NOW))
+    await state.run(lambda conn: trace.record(conn, steps))
+    found = await state.run(lambda conn: trace.queued_events(conn, "h", ["m1", "m2", "m3", "m4"]))
+    assert found == {
+        "m1": ("track", 'Order "Completed"; really'),
+        "m2": ("page", "Pricing"),
+        "m3": ("identify", ""),
+    }
+    assert steps[0].detail == 'queued for send (10 bytes) for track "Order \\"Completed\\"; really"'

@@ -37,6 +37,7 @@ from eventyard.control.api_scope import workspace_config
 from eventyard.control.config import Config
 from eventyard.control.storage_status import StorageStatus
 from eventyard.delivery import jobs, metrics, trace
+from eventyard.delivery.dead_search import SearchError, parse_search, search_letters
 from eventyard.delivery.jobs import DeadLetter, DestinationStatus
 from eventyard.delivery.state import StateStore
 from eventyard.destinations.registry import masked_payload
@@ -247,7 +248,7 @@ class _Operations:
             return trace.counts(conn), [jobs.status(conn, name, now) for name in names]
 
         counts, statuses = await self.ctx.state.run(read)
-        body = metrics.render_prometheus(counts, statuses)
+        body = metrics.render_prometheus(counts, statuses, self.ctx.delivery.limits())
         body += _source_metric(
             "eventyard_events_received_total",
             "Events accepted by the tracking API, per source.",
@@ -296,10 +297,13 @@ class _Operations:
                 400, "invalid_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}"
             )
         names = [destination] if destination else sorted(d.name for d in config.destinations)
+        try:
+            query = parse_search(request.query_params)
+        except SearchError as error:
+            raise ApiError(400, f"invalid_{error.name}", str(error)) from None
 
         def read(conn: sqlite3.Connection) -> list[DeadLetter]:
-            letters = [x for name in names for x in jobs.dead_letters(conn, name, limit)]
-            return sorted(letters, key=lambda x: (x.failed_at, x.id), reverse=True)[:limit]
+            return search_letters(conn, names, query, limit)
 
         letters = await self.ctx.state.run(read)
         types = {d.name: d.type for d in config.destinations}
@@ -344,6 +348,22 @@ def operation_endpoints(ctx: ServerContext) -> list[Endpoint]:
     ops = _Operations(ctx)
     destination = Param("destination", str, "Only this destination's dead letters.")
     limit = Param("limit", int, f"How many, newest first (1 to {MAX_LIMIT}, default 100).")
+    search = (
+        Param(
+            "event",
+            str,
+            "A messageId, or text in the stored payload (such as the event "
+            "name); ASCII letters match in any case.",
+        ),
+        Param("error", str, "Text in the error that decided the letter, in any case."),
+        Param("since", str, "Only letters that failed at or after this ISO-8601 time."),
+        Param("until", str, "Only letters that failed before this ISO-8601 time."),
+        Param(
+            "before",
+            int,
+            "The next page: letters with an id below this one (the last id of the page before).",
+        ),
+    )
     return [
         Endpoint("GET", "/api/v1/status", ops.status, "Delivery status", "operations",
                  response=StatusReport),
@@ -352,7 +372,7 @@ def operation_endpoints(ctx: ServerContext) -> list[Endpoint]:
                  "Why an event did (not) reach each destination", "operations",
                  response=Trace, errors=(404,)),
         Endpoint("GET", "/api/v1/deadletters", ops.dead_letters, "List dead letters",
-                 "operations", response=list[DeadLetterOut], params=(destination, limit),
+                 "operations", response=list[DeadLetterOut], params=(destination, limit, *search),
                  errors=(400,)),
         Endpoint("POST", "/api/v1/deadletters/retry", ops.retry, "Send dead letters again",
                  "operations", role="editor", body=RetryRequest, response=Requeued),

@@ -285,3 +285,6 @@ class CatalogType(_Out):
     settings: list[dict[str, Any]]
     actions: dict[str, Any]
     """Per action: title, default subscription (FQL) and fields with default mappings."""
+    presets: list[str] | None = None
+    """Segment's Actions types: the actions that run when a destination names none; null
+    for the others (every action runs unless disabled)."""

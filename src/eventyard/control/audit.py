@@ -1,7 +1,8 @@
 """The audit log: who changed what in the configuration, with the documents before and after.
 
 Callers pass documents with secrets already masked, so nothing here can leak a credential;
-an entry is never changed or removed by eventyard.
+an entry is never changed or removed by eventyard, except that a value a newer version
+declares secret is masked in old entries (`store_upgrade`).
 """
 
 from __future__ import annotations

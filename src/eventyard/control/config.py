@@ -54,6 +54,7 @@ __all__ = [
     "RateLimit",
     "ServerSettings",
     "SourceConfig",
+    "SourceSchema",
     "WarehouseConfig",
     "check_config",
     "check_destination",
@@ -110,13 +111,35 @@ class PipelineSettings(_Strict):
     """How long each event's delivery trace (`eventyard trace`) is kept."""
 
 
+_Requests = Annotated[int, msgspec.Meta(ge=1, le=1000)]
+
+
 class DeliverySettings(_Strict):
-    concurrency: Annotated[int, msgspec.Meta(ge=1)] = 4
+    concurrency: _Requests | None = None
+    """A fixed number of requests in flight; when set, it replaces the adaptive limit."""
+    min_concurrency: _Requests = 1
+    """The adaptive limit never goes below this (after 429s, 5xx or timeouts)."""
+    max_concurrency: _Requests = 64
+    """The adaptive limit never goes above this (while latency stays flat)."""
     timeout: Duration = Duration(10)
     max_age: Duration = Duration(4 * 3600)
     """An event still failing after this long goes to dead letters with its last error."""
     backoff_initial: Duration = Duration(1)
     backoff_max: Duration = Duration(600)
+
+    def __post_init__(self) -> None:
+        if self.min_concurrency > self.max_concurrency:
+            raise ValueError(
+                f"min_concurrency ({self.min_concurrency}) is above max_concurrency"
+                f" ({self.max_concurrency}); lower the one or raise the other"
+            )
+
+    @property
+    def concurrency_range(self) -> tuple[int, int]:
+        """(lowest, highest) requests in flight: `concurrency` fixes both."""
+        if self.concurrency is not None:
+            return self.concurrency, self.concurrency
+        return self.min_concurrency, self.max_concurrency
 
 
 class _Masked(_Strict):
@@ -150,6 +173,19 @@ class RateLimit(_Strict):
         return self.burst or max(1, round(self.events_per_second))
 
 
+class SourceSchema(_Strict):
+    """A source's Schema settings (`sources[].schema`), as on Segment's Schema tab.
+
+    `blocked_events` names events the router drops before any destination (and before a
+    tracking plan), with or without a plan: a track event by its name, any other call by
+    its type (`identify`, `page`, ...). They stay in the log, the debugger and the archive."""
+
+    blocked_events: Annotated[
+        list[Annotated[str, msgspec.Meta(min_length=1, max_length=500)]],
+        msgspec.Meta(max_length=10_000),
+    ] = []
+
+
 class SourceConfig(_Masked):
     name: str
     write_key: str
@@ -157,6 +193,8 @@ class SourceConfig(_Masked):
     """Shared secret of a Segment webhook destination that forwards to this source (signed)."""
     rate_limit: RateLimit | None = None
     """Off by default: a source takes what the server can store."""
+    schema: SourceSchema | None = None
+    """Events blocked per source (Schema page); None: nothing is blocked."""
 
     def _shown(self, field: str, value: Any) -> Any:
         return SECRET_MASK if field == "webhook_secret" and value is not None else value

@@ -12,6 +12,7 @@ import sqlite3
 
 from eventyard.control import accounts, audit, invitations, workspaces
 from eventyard.control.secrets import SecretBox
+from eventyard.control.store_upgrade import seal_plain_secrets
 
 __all__ = ["SCHEMA", "bump_version", "config_version", "ensure_schema", "verify_key"]
 
@@ -54,12 +55,15 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
 
 
 def verify_key(conn: sqlite3.Connection, box: SecretBox) -> None:
-    """Fail at start, with a clear ConfigError, when the secret key is not the one in use."""
+    """Fail at start, with a clear ConfigError, when the secret key is not the one in use;
+    with the right key, encrypt what an older eventyard stored in the clear (`store_upgrade`),
+    before any reader (the server, `eventyard export`) can show it."""
     row = conn.execute("SELECT token FROM secret_check WHERE id = 1").fetchone()
     if row is None:
         conn.execute("INSERT INTO secret_check (id, token) VALUES (1, ?)", (box.encrypt("ok"),))
     else:
         box.decrypt(row[0])
+    seal_plain_secrets(conn, box)
 
 
 def config_version(conn: sqlite3.Connection) -> int:

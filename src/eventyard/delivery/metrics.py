@@ -1,4 +1,5 @@
-"""Prometheus metrics: step counts from the trace, queue gauges, and delivery latency.
+"""Prometheus metrics: step counts from the trace, queue gauges, delivery latency, and
+each destination's adaptive concurrency (limit, requests in flight, request latency).
 
 Counts and gauges are read from the state database when scraped (they survive restarts);
 the latency histogram lives in this process (`observe` is called on every delivery), as a
@@ -10,10 +11,11 @@ from __future__ import annotations
 import bisect
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from eventyard.delivery.jobs import DestinationStatus
+from eventyard.delivery.limiter import LimitSnapshot
 
 __all__ = ["BUCKETS", "CONTENT_TYPE", "observe", "observe_many", "render_prometheus", "reset"]
 
@@ -116,11 +118,32 @@ def _gauges(statuses: Sequence[DestinationStatus]) -> list[str]:
     return lines
 
 
+_LIMITS = (
+    ("eventyard_delivery_concurrency_limit", "Requests the destination may have in flight now."),
+    ("eventyard_delivery_in_flight", "Requests of the destination in flight now."),
+    ("eventyard_delivery_request_seconds", "Recent request latency (moving average)."),
+)
+
+
+def _limits(limits: Mapping[str, LimitSnapshot]) -> list[str]:
+    """The adaptive concurrency of each running destination (`delivery/limiter.py`)."""
+    lines: list[str] = []
+    for (name, doc), attribute in zip(_LIMITS, ("limit", "in_flight", "latency_s"), strict=True):
+        lines += _family(name, "gauge", doc)
+        for destination, snapshot in sorted(limits.items()):
+            value = getattr(snapshot, attribute)
+            if value is not None:
+                lines.append(f"{name}{_labels(destination=destination)} {_number(value)}")
+    return lines
+
+
 def render_prometheus(
     counts_rows: Iterable[tuple[str, str, str, str, int]],
     destination_statuses: Sequence[DestinationStatus],
+    limits: Mapping[str, LimitSnapshot] | None = None,
 ) -> str:
-    """The whole exposition: `counts_rows` from `trace.counts`, statuses from jobs.status."""
+    """The whole exposition: `counts_rows` from `trace.counts`, statuses from jobs.status,
+    `limits` from the running workers."""
     name = "eventyard_events_total"
     lines = _family(name, "counter", "Events per destination, action, trace step and reason.")
     for destination, action, step, reason, count in counts_rows:
@@ -128,4 +151,5 @@ def render_prometheus(
         lines.append(f"{name}{labels} {count}")
     lines += _histogram()
     lines += _gauges(destination_statuses)
+    lines += _limits(limits or {})
     return "\n".join(lines) + "\n"

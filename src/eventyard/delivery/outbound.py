@@ -245,13 +245,15 @@ class OutboundTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport with a checking network backend under its connection pool.
 
     httpx 0.28 has no parameter for httpcore's `network_backend`, so the pool httpx made is
-    replaced by the same pool with ours (httpx's default limits and TLS context).
+    replaced by the same pool with ours (our limits, httpx's TLS context).
     """
 
     def __init__(self, policy: OutboundPolicy, resolve: Resolver = resolve_host) -> None:
         # SSL_CERT_FILE / SSL_CERT_DIR are still honoured (a private CA for own services).
         tls = httpx.create_ssl_context(trust_env=True)
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        # Every connection may stay open: a destination's limit goes up to 64 requests in
+        # flight, and a connection closed after each request costs a connect and a check.
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
         super().__init__(verify=tls, limits=limits)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=tls,

@@ -19,6 +19,7 @@ import httpx
 from eventyard.control.config import Config, DestinationConfig, resolve_settings
 from eventyard.delivery import jobs, metrics, trace
 from eventyard.delivery.jobs import DeadLetter, DestinationStatus
+from eventyard.delivery.limiter import LimitSnapshot
 from eventyard.delivery.state import StateStore
 from eventyard.delivery.trace import Step
 from eventyard.delivery.worker import DestinationWorker
@@ -146,4 +147,8 @@ class DeliveryService:
             return trace.counts(conn), [jobs.status(conn, n, now) for n in names]
 
         counts, statuses = await self.state.run(read)
-        return metrics.render_prometheus(counts, statuses)
+        return metrics.render_prometheus(counts, statuses, self.limits())
+
+    def limits(self) -> dict[str, LimitSnapshot]:
+        """Each running destination's concurrency limit, requests in flight and latency."""
+        return {name: worker.limit.snapshot() for name, worker in self.workers.items()}

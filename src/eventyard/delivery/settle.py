@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from eventyard.control.config import DeliverySettings
-from eventyard.delivery import jobs, metrics, trace
+from eventyard.delivery import exchanges, jobs, metrics, trace
 from eventyard.delivery.backoff import backoff_delay
 from eventyard.delivery.jobs import Job
 from eventyard.delivery.outbound import OutboundRefused
@@ -50,6 +50,8 @@ class Settlement:
     retry: dict[str, list[tuple[int, float]]] = field(default_factory=lambda: defaultdict(list))
     dead: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     steps: list[trace.Step] = field(default_factory=list)
+    exchanges: list[exchanges.Exchange] = field(default_factory=list)
+    """The attempt's requests and responses as shown (`delivery.exchanges`), if any."""
 
     def apply(self, conn: sqlite3.Connection, now: float) -> None:
         if self.done:
@@ -59,6 +61,9 @@ class Settlement:
         for message, ids in self.dead.items():
             jobs.bury(conn, self.destination, ids, message, now)
         trace.record(conn, self.steps)
+        if self.exchanges:
+            message_ids = [step.message_id for step in self.steps]
+            exchanges.record(conn, self.destination, message_ids, self.exchanges, now)
 
 
 def settle(
@@ -77,7 +82,8 @@ def settle(
             seconds = latency(job, now)
             result.done.append(job)
             result.latencies[job.action].append(seconds)
-            detail = f"delivered in {attempt} attempt(s), {round(seconds * 1000)} ms"
+            attempts = "1 attempt" if attempt == 1 else f"{attempt} attempts"
+            detail = f"delivered in {attempts}, {round(seconds * 1000)} ms"
             result.steps.append(_step(job, destination, "delivered", detail, None, "", now))
             continue
         status = getattr(error, "status", None)

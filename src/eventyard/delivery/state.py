@@ -1,5 +1,6 @@
 """The state database (`state.db` in the data dir): dedup entries, delivery jobs, dead letters,
-the delivery trace (`delivery.trace`), conversion state (`conversions.store`, the
+the delivery trace (`delivery.trace`), the last attempts' requests and responses
+(`delivery.exchanges`), conversion state (`conversions.store`, the
 `conversions.ledger`) and Protocols' violation counts and outbox (`protocols.store`).
 
 SQLite has one writer, so one dedicated thread owns the connection and runs every call
@@ -23,7 +24,8 @@ from typing import Any, TypeVar
 from eventyard.control.config import Config
 from eventyard.conversions import ledger
 from eventyard.conversions import store as conversion_store
-from eventyard.delivery import trace
+from eventyard.delivery import exchanges, trace
+from eventyard.protocols import schema_store
 from eventyard.protocols import store as protocol_store
 from eventyard.sqlite_writer import connect, take_all
 
@@ -113,7 +115,13 @@ class StateStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = connect(self.path)
         conn.executescript(
-            SCHEMA + trace.SCHEMA + conversion_store.SCHEMA + ledger.SCHEMA + protocol_store.SCHEMA
+            SCHEMA
+            + trace.SCHEMA
+            + conversion_store.SCHEMA
+            + ledger.SCHEMA
+            + protocol_store.SCHEMA
+            + schema_store.SCHEMA
+            + exchanges.SCHEMA
         )
         return conn
 

@@ -20,12 +20,26 @@ fit for a metrics label, while `detail` explains the one event.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["SCHEMA", "STEPS", "Step", "counts", "purge", "record", "steps_for"]
+import orjson
+
+__all__ = [
+    "SCHEMA",
+    "STEPS",
+    "Step",
+    "counts",
+    "purge",
+    "queued_detail",
+    "queued_events",
+    "record",
+    "steps_for",
+]
 
 STEPS = (
     "duplicate",
@@ -41,6 +55,8 @@ STEPS = (
     "dead",
     "requeued",
 )
+
+_DECODER = json.JSONDecoder()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS trace (
@@ -104,6 +120,56 @@ def record(conn: sqlite3.Connection, steps: Iterable[Step]) -> None:
         " DO UPDATE SET count = count + excluded.count",
         [(*key, n) for key, n in tally.items()],
     )
+
+
+_EVENT = " bytes) for "
+
+
+def queued_detail(action: str, size: int, event: Mapping[str, Any]) -> str:
+    """`queued for send (120 bytes) for track "Order Completed"`: the original event's type
+    and (JSON-quoted) name stay in the trace, for pages that otherwise have only the mapped
+    payload, which may have renamed or dropped `event`."""
+    kind = "".join(str(event.get("type") or "event").split())[:40]
+    name = event.get("event") or event.get("name")
+    said = f"{kind} {orjson.dumps(str(name)[:200]).decode()}" if name else kind
+    return f"queued for {action} ({size}{_EVENT}{said}"
+
+
+def queued_events(
+    conn: sqlite3.Connection, destination: str, message_ids: Collection[str]
+) -> dict[str, tuple[str, str]]:
+    """(type, name) of the original events, by messageId, from their kept `queued` steps
+    (the ones recorded before this was written, or older than the retention, are absent)."""
+    found: dict[str, tuple[str, str]] = {}
+    ids = list(message_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = conn.execute(
+            "SELECT message_id, detail FROM trace WHERE step = 'queued' AND destination = ?"
+            f" AND message_id IN ({','.join('?' * len(chunk))})",
+            (destination, *chunk),
+        )
+        for message_id, detail in rows:
+            said = _said(detail)
+            if said is not None:
+                found[message_id] = said
+    return found
+
+
+def _said(detail: str) -> tuple[str, str] | None:
+    at = detail.find(_EVENT)
+    if at < 0:
+        return None
+    rest = detail[at + len(_EVENT) :]
+    kind, _, after = rest.partition(" ")
+    kind = kind.rstrip(";")
+    if not after.startswith('"'):
+        return kind, ""
+    try:
+        name, _ = _DECODER.raw_decode(after)
+    except ValueError:
+        return kind, ""
+    return kind, str(name)
 
 
 def steps_for(conn: sqlite3.Connection, message_id: str) -> list[Step]:

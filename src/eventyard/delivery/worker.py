@@ -1,12 +1,20 @@
-"""One destination's delivery loop: claim due jobs, perform them, settle each outcome.
+"""One destination's delivery loop: claim due jobs, perform them, settle the outcomes.
 
-Each destination runs in its own tasks with its own `concurrency` slots, so a slow or failing
-destination only ever holds its own slots. Only claimed batches are in memory; the backlog
-stays on disk in the state database.
+Each destination runs in its own tasks, so a slow or failing destination only ever holds
+its own requests. Only claimed jobs are in memory; the backlog stays on disk in the state
+database.
 
-A slot claims the job that is due first and, when that job's action batches (its `batch`
-gives BatchLimits and it has `perform_batch`), more jobs of the same action up to the
-limits, waiting up to max_wait for the batch to fill. Other actions get one `perform` per job.
+One dispatcher claims, in one state transaction, as many units as the destination's
+adaptive limit has room for (`delivery/limiter.py`) and starts one task per unit; one
+settler writes every finished unit's outcome in one state transaction. So the bookkeeping
+costs two transactions per round of requests, not two per request. A unit is one job, or,
+when its action batches (its `batch` gives BatchLimits and it has `perform_batch`), up to
+a batch of jobs of that action, waiting up to max_wait for the batch to fill. A `429`, a
+`5xx` or a timeout shrinks the limit; `Retry-After` holds every request of the destination
+until it passes (at most `max_age`, after which its events would be given up on).
+
+Ordered destinations keep each user's order whatever the limit: a job is claimable only
+when no earlier job of its user is left (`jobs.claim`), and a job leaves only once settled.
 
 A destination in observe mode (`mode: observe`, a dry run beside a live route) never calls
 `perform`: each claimed job's payload is kept in the `observed` table, and the job settles
@@ -16,6 +24,7 @@ with an `observed` trace step, in one state transaction.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import time
@@ -28,9 +37,10 @@ import orjson
 
 from eventyard.control.config import DeliverySettings
 from eventyard.conversions import store
-from eventyard.delivery import jobs, settle, trace
+from eventyard.delivery import exchanges, jobs, settle, trace
 from eventyard.delivery.http import from_http_error
 from eventyard.delivery.jobs import Job
+from eventyard.delivery.limiter import ConcurrencyLimit
 from eventyard.delivery.state import StateStore
 from eventyard.destinations.base import ActionDefinition, BatchLimits, DestinationDefinition
 from eventyard.errors import DeliveryError, TerminalError, TransientError
@@ -85,7 +95,7 @@ class Lane:
 
 
 class DestinationWorker:
-    """Delivers one destination's queue with up to `delivery.concurrency` sends in flight."""
+    """Delivers one destination's queue with as many requests in flight as its limit allows."""
 
     def __init__(
         self,
@@ -107,8 +117,10 @@ class DestinationWorker:
         self.ordered = definition.ordered
         self.state = state
         self.client = client
+        exchanges.install(client)  # its hooks note requests only inside exchanges.capture()
         self.wakeup = Wakeup()
-        self._fill = asyncio.Lock()
+        lowest, highest = delivery.concurrency_range
+        self.limit = ConcurrencyLimit(lowest, highest)
         self.lanes = {
             key: Lane.of(key, action, settings) for key, action in definition.actions.items()
         }
@@ -118,30 +130,62 @@ class DestinationWorker:
             default=0.0,
         )
         self._lease = float(delivery.timeout) + self._max_wait + _LEASE_MARGIN
+        self._freed = asyncio.Event()
+        """Set when room may have grown: a request finished or outcomes were settled."""
+        self._finished: list[tuple[list[Job], list[DeliveryError | None], exchanges.Capture]] = []
+        self._to_settle = asyncio.Event()
+        self._unsettled = 0
+        self._settling: asyncio.Task[None] | None = None
+        """Units claimed and not yet settled: the dispatcher stops claiming past a bound."""
 
     async def run(self) -> None:
         """Deliver until cancelled; jobs leased by an earlier run of this process are retried."""
         await self.release()
-        async with asyncio.TaskGroup() as group:
-            for _ in range(max(1, self.delivery.concurrency)):
-                group.create_task(self._slot())
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._settler())
+                await self._dispatch(group)
+        finally:  # answers already received are written, so they are not sent again
+            await asyncio.shield(self._settle())
 
     async def release(self) -> None:
         """Put leased jobs back in the queue (their sends did not finish)."""
         now = time.time()
         await self.state.run(lambda conn: jobs.release_leases(conn, self.name, now))
 
-    async def _slot(self) -> None:
+    def _room(self) -> int:
+        return min(self.limit.room(), 2 * self.limit.maximum - self._unsettled)
+
+    async def _dispatch(self, group: asyncio.TaskGroup) -> None:
         while True:
             try:
-                batch = await self._next_batch()
-                if batch and self.observe:
-                    await self._keep(batch)
-                elif batch:
-                    await self._settle(batch, await self._attempt(batch))
-            except Exception:  # the state database failed; keep the slot alive and retry
+                await self._gate()
+                seen = self.wakeup.generation
+                units = await self._claim(self._room())
+                if not units:
+                    await self._idle(seen)
+                for unit in units:
+                    self.limit.in_flight += 1
+                    self._unsettled += 1
+                    group.create_task(self._send(unit))
+            except Exception:  # the state database failed; keep delivering and retry
                 log.exception("delivery to %s failed; retrying in 1s", self.name)
                 await asyncio.sleep(1.0)
+
+    async def _gate(self) -> None:
+        """Return once a request may start: no Retry-After holds and the limit has room."""
+        while True:
+            await self._paused()
+            if self._room() > 0:
+                return
+            self._freed.clear()
+            await self._freed.wait()
+
+    async def _paused(self) -> None:
+        """Sleep through a Retry-After pause of the destination (it may grow meanwhile)."""
+        loop = asyncio.get_running_loop()
+        while (wait := self.limit.paused_until - loop.time()) > 0:  # noqa: ASYNC110 - a deadline
+            await asyncio.sleep(wait)
 
     def _claim_first(self, conn: sqlite3.Connection, now: float) -> list[Job]:
         """The first due job and, when its action batches, as many of that action as fit."""
@@ -165,6 +209,31 @@ class DestinationWorker:
             max_bytes=limits.max_bytes if limits else None,
         )
 
+    def _claim_units(self, conn: sqlite3.Connection, now: float, room: int) -> list[list[Job]]:
+        """Up to `room` units; stops after a batch that is not full (nothing more is due)."""
+        if not self._batched:
+            claimed = jobs.claim(
+                conn, self.name, ordered=self.ordered, limit=room, now=now, lease=self._lease
+            )
+            return [[job] for job in claimed]
+        units: list[list[Job]] = []
+        while len(units) < room and (unit := self._claim_first(conn, now)):
+            units.append(unit)
+            lane = self.lanes.get(unit[0].action)
+            if lane is not None and lane.limits is not None and not _full(lane.limits, unit):
+                break
+        return units
+
+    async def _claim(self, room: int) -> list[list[Job]]:
+        """Claim units; a last batch that is not full waits up to max_wait to fill."""
+        now = time.time()
+        units = await self.state.run(lambda conn: self._claim_units(conn, now, room))
+        if units:
+            lane = self.lanes.get(units[-1][0].action)
+            if lane is not None and lane.limits is not None:
+                await self._fill(lane, units[-1])
+        return units
+
     async def _claim_more(self, lane: Lane, batch: list[Job]) -> list[Job]:
         assert lane.limits is not None
         limits = lane.limits
@@ -184,34 +253,15 @@ class DestinationWorker:
             )
         )
 
-    async def _next_batch(self) -> list[Job]:
-        """Claim due jobs; with fewer than a full batch, wait up to max_wait for more.
-
-        Only one slot at a time may wait to fill a batch (else every slot would hold a
-        partial one); without a wait, slots claim concurrently and share state commits.
-        """
-        if self._max_wait == 0:
-            return await self._fill_batch()
-        async with self._fill:
-            return await self._fill_batch()
-
-    async def _fill_batch(self) -> list[Job]:
+    async def _fill(self, lane: Lane, batch: list[Job]) -> None:
+        """With fewer than a full batch, wait up to max_wait for more jobs of its action."""
+        assert lane.limits is not None
         loop = asyncio.get_running_loop()
-        seen = self.wakeup.generation
-        now = time.time()
-        batch = await self.state.run(lambda conn: self._claim_first(conn, now))
-        if not batch:
-            await self._idle(seen)
-            return []
-        lane = self.lanes.get(batch[0].action)
-        if lane is None or lane.limits is None:
-            return batch
         deadline = loop.time() + max(0.0, lane.limits.max_wait)
         while not _full(lane.limits, batch) and (left := deadline - loop.time()) > 0:
             seen = self.wakeup.generation
             await self.wakeup.wait(seen, left)
             batch += await self._claim_more(lane, batch)
-        return batch
 
     async def _idle(self, seen: int) -> None:
         due = await self.state.run(
@@ -219,6 +269,38 @@ class DestinationWorker:
         )
         delay = _IDLE_POLL if due is None else min(_IDLE_POLL, max(0.001, due - time.time()))
         await self.wakeup.wait(seen, delay)
+
+    async def _send(self, batch: list[Job]) -> None:
+        """One unit: perform it (after any Retry-After), teach the limit, queue the outcome."""
+        loop = asyncio.get_running_loop()
+        try:
+            await self._paused()  # a Retry-After may have come since this unit was claimed
+            if self.observe:
+                await self._observe(batch)
+                return
+            in_flight, started = self.limit.in_flight, loop.time()
+            with exchanges.capture() as noted:
+                outcomes = await self._attempt(batch)
+            self._learn(outcomes, started, loop.time(), in_flight)
+            self._finished.append((batch, outcomes, noted))
+            self._to_settle.set()
+        finally:
+            self.limit.in_flight -= 1
+            self._freed.set()
+
+    def _learn(
+        self, outcomes: list[DeliveryError | None], started: float, now: float, in_flight: int
+    ) -> None:
+        """A TransientError (429, 5xx, timeout, connection) shrinks the limit; any other
+        answer came back in time and counts as a success."""
+        failures = [error for error in outcomes if isinstance(error, TransientError)]
+        if not failures:
+            self.limit.on_success(started, now, in_flight)
+            return
+        self.limit.on_failure(started, now)
+        waits = [error.retry_after for error in failures if error.retry_after is not None]
+        if waits:
+            self.limit.pause(now + min(max(waits), float(self.delivery.max_age)))
 
     async def _attempt(self, batch: list[Job]) -> list[DeliveryError | None]:
         """Perform once; one outcome per job, every failure a TransientError or TerminalError."""
@@ -250,6 +332,14 @@ class DestinationWorker:
             failure = TransientError(f"destination code failed: {type(error).__name__}: {error}")
         return [failure] * len(batch)
 
+    async def _observe(self, batch: list[Job]) -> None:
+        try:
+            await self._keep(batch)
+        except Exception:  # the state database failed; the lease runs out and it is retried
+            log.exception("keeping observed payloads of %s failed", self.name)
+        finally:
+            self._unsettled -= 1
+
     async def _keep(self, batch: list[Job]) -> None:
         """Observe mode: keep the payloads and settle the jobs as observed; nothing is sent."""
         now = time.time()
@@ -275,10 +365,67 @@ class DestinationWorker:
         await self.state.run(write)
         self.wakeup.fire()
 
-    async def _settle(self, batch: list[Job], outcomes: list[DeliveryError | None]) -> None:
+    def _settlement(
+        self, batch: list[Job], outcomes: list[DeliveryError | None], noted: exchanges.Capture
+    ) -> settle.Settlement:
         now = time.time()
         result = settle.settle(self.name, self.delivery, batch, outcomes, now)
-        await self.state.run(lambda conn: result.apply(conn, now))
+        if noted.sent:  # kept with the outcome, in its transaction
+            error = next((str(e) for e in outcomes if e is not None), "")
+            payloads = (job.payload for job in batch)
+            secrets = exchanges.secrets_of(self.definition, self.settings, payloads)
+            result.exchanges = exchanges.shown(noted, secrets, error)
+        return result
+
+    async def _settler(self) -> None:
+        """Write every finished unit's outcome, all of them in one state transaction."""
+        while True:
+            await self._to_settle.wait()
+            self._to_settle.clear()
+            try:
+                await asyncio.shield(self._settle())
+            except Exception:  # the state database failed; the outcomes wait for the next try
+                log.exception("settling deliveries to %s failed; retrying in 1s", self.name)
+                await asyncio.sleep(1.0)
+                self._to_settle.set()
+
+    def _settle(self) -> asyncio.Task[None]:
+        """Settle what has finished, after the write in progress; shielded by the callers,
+        since a write cut short in the event loop still commits in the state thread."""
+        previous = self._settling
+        self._settling = asyncio.ensure_future(self._settle_after(previous))
+        return self._settling
+
+    async def _settle_after(self, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None and not previous.done():
+            with contextlib.suppress(Exception):
+                await previous
+        await self._settle_finished()
+
+    async def _settle_finished(self) -> None:
+        finished, self._finished = self._finished, []
+        if not finished:
+            return
+        results = [self._settlement(*unit) for unit in finished]
+        now = time.time()
+
+        def write(conn: sqlite3.Connection) -> None:
+            for result in results:
+                result.apply(conn, now)
+
+        try:
+            await self.state.run(write)
+        except Exception:
+            self._finished[:0] = finished  # not written: keep them for the next try
+            raise
+        self._unsettled -= len(finished)
+        self._freed.set()
+        for result in results:
+            self._report(result)
+        # The dispatcher re-plans its sleep: a retry time or a user's next event may be due.
+        self.wakeup.fire()
+
+    def _report(self, result: settle.Settlement) -> None:
         settle.observe(result)
         if result.retry:
             failed = sum(len(due) for due in result.retry.values())
@@ -286,8 +433,6 @@ class DestinationWorker:
             log.info("delivery to %s failed, %d to retry: %s", self.name, failed, errors)
         for message, ids in result.dead.items():
             log.warning("giving up on %d event(s) for %s: %s", len(ids), self.name, message)
-        # Idle slots re-plan their sleep: a retry time or a user's next event may be due now.
-        self.wakeup.fire()
 
 
 def _size(batch: Sequence[Job]) -> int:

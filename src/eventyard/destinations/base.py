@@ -107,6 +107,9 @@ class DestinationDefinition:
     catalog_names: tuple[str, ...] = ()
     """Segment's names for this destination (its catalog name, its Actions name): a key of an
     event's `integrations` object with one of them applies to every destination of the type."""
+    presets: frozenset[str] | None = None
+    """None: every action runs unless the config disables it. A set (Segment's Actions): the
+    actions that run when the config names no `actions:`; naming some runs only those."""
     test_connection: TestConnection | None = None
     conversion: ConversionSpec | None = None
     """Ad destinations: what their platform's conversions API needs (see eventyard.conversions)."""

@@ -81,6 +81,7 @@ def describe(slug: str) -> dict[str, Any]:
         "test_connection": definition.test_connection is not None,
         "settings": _settings(definition),
         "actions": actions,
+        "presets": None if definition.presets is None else sorted(definition.presets),
     }
 
 

@@ -36,8 +36,13 @@ def _entries() -> dict[str, EntryPoint]:
 
 
 def type_names() -> list[str]:
-    """Installed destination types (the `type` values eventyard.yaml accepts), sorted."""
-    return sorted(set(_entries()) | set(_registered))
+    """Installed destination types (the `type` values eventyard.yaml accepts), sorted:
+    the entry points, then Segment's Actions (`actions/<slug>`) when their runner is set up."""
+    # Imported on use (here and below): the runner's module imports delivery, which
+    # imports this one.
+    from eventyard.destinations.actions.catalog import type_names as actions_types
+
+    return sorted(set(_entries()) | set(_registered)) + actions_types()
 
 
 @cache
@@ -45,6 +50,10 @@ def get_definition(slug: str) -> DestinationDefinition:
     """The definition for a `type`; the error lists the types that are installed."""
     if slug in _registered:
         return _registered[slug]
+    if slug.startswith("actions/"):
+        from eventyard.destinations.actions.catalog import definition as actions_definition
+
+        return actions_definition(slug)
     entry = _entries().get(slug)
     if entry is None:
         known = ", ".join(type_names()) or "none"

@@ -20,7 +20,7 @@ from eventyard.ingest.cdn_settings import settings_document
 from eventyard.ingest.client_ip import ClientIp
 from eventyard.ingest.origin import PublicOrigin
 from eventyard.ingest.pixel import TRANSPARENT_GIF, pixel_message
-from eventyard.ingest.process import Outcome, accept, process_batch
+from eventyard.ingest.process import Outcome, accept, process_batch, rejected_payload
 from eventyard.ingest.rate_limit import SourceLimits
 from eventyard.ingest.responses import (
     error_response,
@@ -29,7 +29,7 @@ from eventyard.ingest.responses import (
     rate_limited,
     success,
 )
-from eventyard.log.base import EventLog
+from eventyard.log.base import EventLog, Rejection
 from eventyard.spec.enrich import RequestInfo, request_info
 from eventyard.spec.limits import (
     MAX_BATCH_EVENTS,
@@ -104,6 +104,26 @@ class TrackingApi:
             return overloaded(f"the event log is unavailable ({error}); retry later")
         return None
 
+    async def _refused(
+        self, request: Request, error: IngestError, body: dict[str, Any] | None
+    ) -> Response:
+        """The error answer. A 400 whose source is known (by its write key) is also kept as
+        a rejection, counted per source on the Overview and the Source page (the body
+        without its writeKey, cut to 32 KiB)."""
+        if error.status == 400:
+            try:
+                source = self._source(request, None if body is None else body.get("writeKey"))
+            except IngestError:
+                source = None
+            if source is not None:
+                kept = None if body is None else {k: v for k, v in body.items() if k != "writeKey"}
+                payload = b"" if kept is None else rejected_payload(kept)
+                rejection = Rejection(source.name, error.code, error.message, payload)
+                failed = await self._store(Outcome(rejections=[rejection]))
+                if failed is not None:
+                    return failed
+        return error_response(error.status, error.code, error.message)
+
     def _overloaded(self) -> Response | None:
         if self._log.pending() > self._max_pending:
             return overloaded("too many events are waiting to be stored; retry later")
@@ -117,6 +137,7 @@ class TrackingApi:
             busy = self._overloaded()
             if busy is not None:
                 return busy
+            message: dict[str, Any] | None = None
             try:
                 message = await self._body(request, MAX_SINGLE_REQUEST_BYTES)
                 source = self._source(request, message.get("writeKey"))
@@ -127,7 +148,7 @@ class TrackingApi:
                 info = request_info(self._ip(request), browser=browser or _from_browser(request))
                 entry = accept(message, info, source.name)
             except IngestError as error:
-                return error_response(error.status, error.code, error.message)
+                return await self._refused(request, error, message)
             failed = await self._store(Outcome(entries=[entry]))
             return failed or success()
 
@@ -138,6 +159,7 @@ class TrackingApi:
         busy = self._overloaded()
         if busy is not None:
             return busy
+        body: dict[str, Any] | None = None
         try:
             body = await self._body(request, MAX_BATCH_REQUEST_BYTES)
             source = self._source(request, body.get("writeKey"))
@@ -158,7 +180,7 @@ class TrackingApi:
                 browser=_from_browser(request),
             )
         except IngestError as error:
-            return error_response(error.status, error.code, error.message)
+            return await self._refused(request, error, body)
         refused = self._over_rate(source, len(items))
         if refused is not None:
             return refused

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 
 import msgspec
 
-__all__ = ["Entry", "EventLog", "LogRecord", "Rejection", "partition_for"]
+__all__ = [
+    "REJECTION_COUNTS",
+    "Entry",
+    "EventLog",
+    "LogRecord",
+    "Rejection",
+    "RejectionCount",
+    "partition_for",
+]
 
 
 class Entry(msgspec.Struct, frozen=True, array_like=True):
@@ -41,6 +49,27 @@ class Rejection:
     message: str
     payload: bytes
     """The message as received, cut to 32 KiB."""
+
+
+@dataclass(frozen=True, slots=True)
+class RejectionCount:
+    """The rejections of one source with one code since some time; the newest is the sample."""
+
+    source: str
+    code: str
+    count: int
+    message: str
+    payload: bytes
+    last_at: float
+
+
+REJECTION_COUNTS = (
+    "SELECT r.source, r.code, c.n, r.message, r.payload, r.at FROM (SELECT source, code,"
+    " COUNT(*) AS n, MAX(id) AS newest FROM {p}rejections WHERE at >= {mark}"
+    " GROUP BY source, code) c JOIN {p}rejections r ON r.id = c.newest"
+    " ORDER BY c.n DESC, r.source, r.code LIMIT {mark}"
+)
+"""The SQL of `rejection_counts` for both backends (table prefix `p`, parameter `mark`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,3 +144,8 @@ class EventLog(ABC):
     @abstractmethod
     async def rejections(self, limit: int = 100) -> list[Rejection]:
         """The most recent rejections, newest first."""
+
+    @abstractmethod
+    async def rejection_counts(self, since: float, limit: int = 200) -> list[RejectionCount]:
+        """Rejections kept since the Unix time `since` per (source, code), most frequent
+        first, each with its newest message as the sample."""

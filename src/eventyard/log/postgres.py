@@ -20,7 +20,15 @@ from typing import Any
 import psycopg
 
 from eventyard.errors import LogError
-from eventyard.log.base import Entry, EventLog, LogRecord, Rejection, partition_for
+from eventyard.log.base import (
+    REJECTION_COUNTS,
+    Entry,
+    EventLog,
+    LogRecord,
+    Rejection,
+    RejectionCount,
+    partition_for,
+)
 from eventyard.log.signal import AppendSignal
 
 __all__ = ["PostgresLog"]
@@ -43,6 +51,7 @@ CREATE TABLE IF NOT EXISTS {p}rejections (
     id bigserial PRIMARY KEY, source text NOT NULL, code text NOT NULL, message text NOT NULL,
     payload bytea NOT NULL, at double precision NOT NULL
 );
+CREATE INDEX IF NOT EXISTS {p}rejections_at ON {p}rejections (at);
 """
 
 
@@ -336,3 +345,10 @@ class PostgresLog(EventLog):
             (limit,),
         )
         return [Rejection(*row) for row in rows]
+
+    async def rejection_counts(self, since: float, limit: int = 200) -> list[RejectionCount]:
+        rows = await self._fetch(REJECTION_COUNTS.format(p="{p}", mark="%s"), (since, limit))
+        return [
+            RejectionCount(str(s), str(c), int(n), str(m), bytes(b), float(t))
+            for s, c, n, m, b, t in rows
+        ]

@@ -37,7 +37,14 @@ from typing import TypeVar
 import msgspec
 
 from eventyard.errors import LogError
-from eventyard.log.base import Entry, EventLog, LogRecord, Rejection
+from eventyard.log.base import (
+    REJECTION_COUNTS,
+    Entry,
+    EventLog,
+    LogRecord,
+    Rejection,
+    RejectionCount,
+)
 from eventyard.log.signal import AppendSignal
 from eventyard.log.sqlite_child import (
     SCHEMA,
@@ -397,3 +404,9 @@ class SQLiteLog(EventLog):
             ).fetchall()
         )
         return [Rejection(*row) for row in rows]
+
+    async def rejection_counts(self, since: float, limit: int = 200) -> list[RejectionCount]:
+        rows = await self._query(
+            lambda c: c.execute(REJECTION_COUNTS.format(p="", mark="?"), (since, limit)).fetchall()
+        )
+        return [RejectionCount(*row) for row in rows]

@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS rejections (
     id INTEGER PRIMARY KEY, source TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,
     payload BLOB NOT NULL, at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS rejections_at ON rejections (at);
 """
 
 _INSERT_CHUNK = (

@@ -19,14 +19,14 @@ from typing import Any
 import orjson
 
 from eventyard.delivery.jobs import NewJob
-from eventyard.delivery.trace import Step
+from eventyard.delivery.trace import Step, queued_detail
 from eventyard.log.base import LogRecord
 from eventyard.pipeline.consent import Refused
 from eventyard.pipeline.conversions import ConversionStage
 from eventyard.pipeline.fanout import choose, integrations_of
 from eventyard.pipeline.plan import DestinationPlan
 
-__all__ = ["received_at", "route_record"]
+__all__ = ["decode_event", "received_at", "route_record"]
 
 
 def received_at(event: Mapping[str, Any]) -> float | None:
@@ -41,7 +41,8 @@ def received_at(event: Mapping[str, Any]) -> float | None:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
-def _decode(payload: bytes) -> dict[str, Any] | None:
+def decode_event(payload: bytes) -> dict[str, Any] | None:
+    """A stored payload as a JSON object, or None when it is not one."""
     try:
         event = orjson.loads(payload)
     except orjson.JSONDecodeError:
@@ -64,7 +65,7 @@ def route_record(
     `stage` holds the router's state connection; without one (replays) conversions keep no
     state: no remembered click IDs, no cross-route dedup, no ledger."""
     mid = record.message_id
-    event = _decode(record.payload)
+    event = decode_event(record.payload)
     if event is None:
         detail = "the stored event is not a JSON object"
         steps += [
@@ -98,7 +99,7 @@ def route_record(
             conversions.routed(name, admitted, bool(routed.jobs))
             for action, payload in routed.jobs:
                 jobs.append(NewJob(name, action, record.key, mid, payload, received))
-                detail = f"queued for {action} ({len(payload)} bytes)"
+                detail = queued_detail(action, len(payload), event)
                 steps.append(Step(mid, name, action, "queued", detail, None, now))
             steps += [
                 Step(mid, name, note.action, note.step, note.detail, None, now, note.reason)

@@ -106,11 +106,18 @@ def _compile_action(
     override = dest.actions.get(key)
     if override is not None and not override.enabled:
         return None
+    presets = definition.presets
+    if override is None and presets is not None and (dest.actions or key not in presets):
+        return None
     at = f".actions{_key_path((key,))}"
+    action = definition.actions[key]
+    if not action.default_subscription and (override is None or not override.subscription):
+        reason = f"{definition.slug}'s {key!r} has no default subscription; write one"
+        raise PlanError(f"{at}.subscription", reason)
     try:
         return compile_action(
             key,
-            definition.actions[key],
+            action,
             None if override is None else override.subscription,
             None if override is None else override.mapping,
         )

@@ -20,8 +20,10 @@ event_id already sent within `conversions.dedup_window`.
 The `duplicate` trace steps also count those re-read records, which over-counts drops
 after a crash but never loses events.
 
-Events of a source that no enabled destination is connected to skip dedup entirely; with no
-destination connected at all, the router does not even read the log back.
+Events of a source that no enabled destination is connected to skip dedup entirely, and are
+only counted in the source's schema (`pipeline.schema`, which also drops the events a source
+blocks, before the Protocols stage); with no source configured at all, the router does not
+even read the log back.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from eventyard.pipeline.enqueue import route_record
 from eventyard.pipeline.fanout import routes
 from eventyard.pipeline.plan import DestinationPlan, compile_plans
 from eventyard.pipeline.protocols import ProtocolStage
+from eventyard.pipeline.schema import SchemaStage
 from eventyard.stopping import wait_or_stop
 
 __all__ = ["CONSUMER", "Router"]
@@ -75,6 +78,7 @@ class Router:
         self._routes = routes(config)
         self._plans = compile_plans(config)
         self._protocols = ProtocolStage(config)
+        self._schema = SchemaStage(config)
         self._window = float(config.pipeline.dedup_window)
 
     def reconfigure(self, config: Config) -> None:
@@ -82,6 +86,7 @@ class Router:
         flight finishes with the plans it started with)."""
         self._plans = compile_plans(config)
         self._protocols = ProtocolStage(config)
+        self._schema = SchemaStage(config)
         self._routes = routes(config)
         self.config = config
 
@@ -92,7 +97,7 @@ class Router:
         while not stop.is_set():
             moved = False
             try:
-                if self._routes:
+                if self._routes or self._schema.sources:
                     moved = await self._route_all(offsets)
                 else:
                     await self._advance(offsets)
@@ -103,7 +108,7 @@ class Router:
                 log.exception("routing failed; retrying in 1s")
                 await wait_or_stop(stop, asyncio.sleep(1.0))
                 continue
-            if not self._routes:
+            if not (self._routes or self._schema.sources):
                 await wait_or_stop(stop, asyncio.sleep(self.idle_wait))
             elif not moved:
                 await wait_or_stop(stop, self.log.wait(self.idle_wait))
@@ -131,13 +136,18 @@ class Router:
         now = time.time()
         table, plans = self._routes, self._plans  # one consistent view for the whole batch
         routed: list[tuple[LogRecord, list[str]]] = []
+        unrouted: list[LogRecord] = []
         for record in records:
             connected = table.get(record.source)
             if connected is not None:  # empty: a tracking plan's source without destinations
                 routed.append((record, connected))
+            else:
+                unrouted.append(record)
         queued = 0
-        if routed:
-            queued = await self.state.run(lambda conn: self._enqueue(conn, routed, plans, now))
+        if routed or self._schema.sources:
+            queued = await self.state.run(
+                lambda conn: self._enqueue(conn, routed, unrouted, plans, now)
+            )
         await self._protocols.flush(self.state, self.log)
         last = records[-1]
         await self.log.commit(CONSUMER, last.partition, last.offset)
@@ -149,6 +159,7 @@ class Router:
         self,
         conn: sqlite3.Connection,
         routed: list[tuple[LogRecord, list[str]]],
+        unrouted: list[LogRecord],
         plans: dict[str, DestinationPlan],
         now: float,
     ) -> int:
@@ -157,6 +168,7 @@ class Router:
         fresh = dedup.first_seen(conn, keys, now, self._window, own)
         new_jobs: list[NewJob] = []
         steps: list[trace.Step] = []
+        routed, fresh = self._schema.screen(conn, unrouted, routed, fresh, now, steps)
         routed, fresh = self._protocols.screen(conn, routed, fresh, now, steps)
         rules = (plan.rules for plan in plans.values())
         stage = ConversionStage.for_batch(conn, now, rules, self.config)

@@ -40,6 +40,7 @@ from eventyard.fql import compile_fql
 from eventyard.log.base import LogRecord
 from eventyard.pipeline.enqueue import route_record
 from eventyard.pipeline.plan import compile_plans
+from eventyard.pipeline.schema import SchemaStage, blocked_steps
 from eventyard.protocols.compile import compile_protocols
 from eventyard.spec.timestamps import format_iso
 from eventyard.storage import replay_state
@@ -103,6 +104,7 @@ class ReplayService:
         self.retry_after = retry_after
         self._plans = compile_plans(config)
         self._protocols = compile_protocols(config)
+        self._schema = SchemaStage(config)
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def reconfigure(self, config: Config) -> None:
@@ -111,6 +113,7 @@ class ReplayService:
         self.config = config
         self._plans = compile_plans(config)
         self._protocols = compile_protocols(config)
+        self._schema = SchemaStage(config)
 
     async def open(self) -> None:
         await self.state.run(lambda conn: conn.execute(replay_state.SCHEMA))
@@ -220,8 +223,13 @@ class ReplayService:
         new_jobs: list[NewJob] = []
         steps: list[Step] = []
         for partition, offset, message_id, raw_event in part:
-            # The archive keeps events as received: the source's tracking plan (blocking,
-            # omitted properties, transformations) applies again, as it did live.
+            # The archive keeps events as received: the source's blocked events and its
+            # tracking plan (blocking, omitted properties, transformations) apply again, as
+            # they did live.
+            name = self._schema.blocks(replay.source, raw_event)
+            if name is not None:
+                steps += blocked_steps(replay.source, name, message_id, replay.destinations, now)
+                continue
             screened = self._protocols.screen(replay.source, raw_event)
             event = raw_event if screened is None else screened.event
             if event is None:

@@ -22,10 +22,12 @@ from eventyard.ui.pages_catalog import catalog_routes
 from eventyard.ui.pages_destinations import destination_routes
 from eventyard.ui.pages_filter import filter_routes
 from eventyard.ui.pages_mappings import mapping_routes
+from eventyard.ui.pages_requests import request_routes
 from eventyard.ui.pages_settings import settings_routes
 from eventyard.ui.pages_sources import source_routes
 from eventyard.ui.profiles import profile_ui_routes
 from eventyard.ui.protocols import protocol_ui_routes
+from eventyard.ui.source_schema import schema_routes
 from eventyard.ui.vendor import VendorMissing, vendor_file
 
 __all__ = ["VENDORED", "ui_routes"]
@@ -58,9 +60,11 @@ def ui_routes(ctx: ServerContext) -> list[BaseRoute]:
         Mount("/ui/static", app=StaticFiles(directory=STATIC), name="ui-static"),
         *auth_routes(ctx),
         *source_routes(ctx),
+        *schema_routes(ctx),
         *catalog_routes(ctx),
         *destination_routes(ctx),
         *filter_routes(ctx),
+        *request_routes(ctx),
         *mapping_routes(ctx),
         *settings_routes(ctx),
         *audit_routes(ctx),

@@ -44,7 +44,8 @@ def place(
     """(the form field the error belongs to, or None; the message to show).
 
     A settings Struct's own check (`__post_init__`) is reported on `settings` as a whole;
-    it goes beside the setting its message names first ("url '...' must be ...").
+    it goes beside the setting its message names first ("url '...' must be ..."). A problem
+    with one entry of a map (`settings.headers.X-Key`) goes beside the map, naming the key.
     """
     path, message = locate(error, section, name)
     names = list(fields)
@@ -60,4 +61,6 @@ def place(
     field = field_for(path, names) if path else None
     if field is None and path:
         return None, f"{path}: {message}"
+    if field is not None and path.startswith(f"{field}."):  # an entry of a map field
+        return field, f"{path.removeprefix(field + '.')}: {message}"
     return field, message

@@ -20,7 +20,6 @@ from starlette.routing import BaseRoute, Route
 from eventyard.control.api_scope import workspace_config
 from eventyard.control.config import DestinationConfig
 from eventyard.control.context import ServerContext
-from eventyard.delivery import jobs
 from eventyard.destinations.registry import get_definition
 from eventyard.ui import stats
 from eventyard.ui.deadletters import deadletter_routes
@@ -97,7 +96,7 @@ async def destination(request: Request, ctx: ServerContext, user: UiUser) -> Res
         return {
             "buckets": buckets,
             "errors": stats.top_errors(conn, dest.name, start),
-            "status": jobs.status(conn, dest.name, now),
+            "health": stats.health(conn, [dest.name], now - DAY, now)[0],
         }
 
     data = await ctx.state.run(read)
@@ -107,6 +106,11 @@ async def destination(request: Request, ctx: ServerContext, user: UiUser) -> Res
             totals.add_series(name, bucket.get(name))
     definition = get_definition(dest.type)
     series = stats.shown_series(dest.mode, totals)
+    # an event ends delivered, observed, filtered or dead once; a failed attempt is not an
+    # event, and one event may fail many times: attempts get a chart of their own
+    outcomes = tuple(s for s in series if s != "retried")
+    buckets = data["buckets"]
+    attempts = bar_chart(buckets, start, HOUR, ("retried",), "Failed attempts per hour")
     context = {
         "dest": dest,
         "definition": definition,
@@ -114,11 +118,20 @@ async def destination(request: Request, ctx: ServerContext, user: UiUser) -> Res
         "ranges": RANGES,
         "totals": totals,
         "series": series,
-        "chart": bar_chart(data["buckets"], start, HOUR, series),
+        "outcomes": outcomes,
+        "chart": bar_chart(buckets, start, HOUR, outcomes),
+        "attempts_chart": attempts if totals.retried else None,
+        "hours": [
+            (start + index * HOUR, bucket)
+            for index, bucket in enumerate(buckets)
+            if any(bucket.get(s) for s in series)
+        ],
         "errors": data["errors"],
-        "status": data["status"],
+        "status": data["health"].status,
+        "h": data["health"],
         "match": await match_panel(ctx, dest.name, definition, start),
         "observed": await observed_panel(ctx, dest),
+        "concurrency": ctx.delivery.limits().get(dest.name),
         "identifier_label": identifier_label,
         "lag": lag,
     }

@@ -48,7 +48,9 @@ def _labels(start: float, bucket_s: float, count: int) -> list[tuple[int, str]]:
         at = start + index * bucket_s
         if int(at) % every == 0:
             moment = datetime.fromtimestamp(at, UTC)
-            labels.append((index, moment.strftime("%a %d" if week else "%H:%M")))
+            labels.append(
+                (index, f"{moment:%a} {moment.day} {moment:%b}" if week else f"{moment:%H:%M}")
+            )
     return labels
 
 
@@ -150,13 +152,15 @@ def bar_chart(
     start: float,
     bucket_s: float,
     series: Sequence[Series] = SERIES,
+    label: str = "Events per hour by outcome",
 ) -> Markup:
-    """Stacked bars of `series` per bucket (oldest first, `bucket_s` seconds each)."""
+    """Stacked bars of `series` per bucket (oldest first, `bucket_s` seconds each); `label`
+    names the picture for screen readers (the page lists the numbers in a table)."""
     highest = max((sum(b.get(s) for s in series) for b in buckets), default=0)
     frame = _Frame(max(1, len(buckets)), nice_ceiling(highest))
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="Events per hour by outcome" preserveAspectRatio="xMidYMid meet">',
+        f'aria-label="{escape(label)}" preserveAspectRatio="xMidYMid meet">',
         *_axes(frame, start, bucket_s),
     ]
     if highest:

@@ -1,6 +1,7 @@
-"""The Advanced section of the destination form: mode, consent, conversion events, delivery
-tuning and filter rules. Most destinations keep these at their defaults, so the section starts
-collapsed and its summary names whatever is not a default.
+"""The Advanced section of the destination form: mode, consent, conversion events and delivery
+tuning. Most destinations keep these at their defaults, so the section starts collapsed and
+its summary names whatever is not a default. Filter rules live on the Filter tab
+(`ui.pages_filter`), beside "only send"; a post of this section leaves them alone.
 
 The section is read only when the form carries it (the hidden input `advanced`), so that a
 post of the other fields alone leaves these keys as they are. A stored document is shown
@@ -18,14 +19,6 @@ from eventyard.control.config import DeliverySettings, decode_settings
 from eventyard.control.duration import parse_duration
 from eventyard.conversions.canonical import CANONICAL_NAMES, LEAD_EVENTS, REVENUE_EVENTS
 from eventyard.destinations.base import DestinationDefinition
-from eventyard.ui.filter_rules import (
-    THEN,
-    RuleRow,
-    parse_rules,
-    rule_keys,
-    rule_pairs,
-    rule_rows,
-)
 from eventyard.ui.formdata import Submitted
 
 __all__ = [
@@ -49,13 +42,23 @@ EVENT_GROUPS = (
     ("Other", sorted(CANONICAL_NAMES - REVENUE_EVENTS - LEAD_EVENTS)),
 )
 DELIVERY = {
-    "concurrency": ("Concurrency", "Requests in flight at once."),
+    "concurrency": ("Fixed concurrency", "Requests in flight at once; replaces the range."),
+    "min_concurrency": ("Least concurrency", "The adaptive limit never goes below this."),
+    "max_concurrency": ("Most concurrency", "The adaptive limit never goes above this."),
     "timeout": ("Timeout", "How long one request may take."),
     "max_age": ("Give up after", "An event still failing after this long goes to dead letters."),
     "backoff_initial": ("Shortest retry wait", "The longest wait doubles with each attempt."),
     "backoff_max": ("Longest retry wait", "No retry waits longer than this."),
 }
 """`delivery:` keys: (label, help). Durations are seconds or `500ms`, `30s`, `5m`, `4h`, `7d`."""
+
+
+COUNTS = frozenset({"concurrency", "min_concurrency", "max_concurrency"})
+"""The `delivery:` keys that are whole numbers, not durations."""
+
+
+def _count(value: int | None) -> str:
+    return "adaptive" if value is None else str(value)
 
 
 def _human(seconds: float) -> str:
@@ -68,7 +71,7 @@ def _human(seconds: float) -> str:
 def _defaults() -> dict[str, str]:
     base = DeliverySettings()
     return {
-        key: str(value) if key == "concurrency" else _human(value)
+        key: _count(value) if key in COUNTS else _human(value)
         for key in DELIVERY
         for value in [getattr(base, key)]
     }
@@ -91,7 +94,6 @@ class AdvancedView:
     delivery: list[tuple[str, str, str, str, str | None]]
     """(key, label, help, value, error) per `delivery:` key; the placeholder is the default."""
     delivery_defaults: Mapping[str, str]
-    rules: list[RuleRow]
     errors: Mapping[str, str]
     open: bool
     summary: list[str]
@@ -99,10 +101,6 @@ class AdvancedView:
     @property
     def event_groups(self) -> tuple[tuple[str, list[str]], ...]:
         return EVENT_GROUPS
-
-    @property
-    def then_choices(self) -> Mapping[str, str]:
-        return THEN
 
 
 def _number_text(value: Any) -> str:
@@ -124,7 +122,7 @@ def advanced_pairs(
     pairs += [("conversion_events", name) for name in chosen]
     delivery = doc.get("delivery") or {}
     pairs += [(f"delivery.{k}", _number_text(delivery[k])) for k in DELIVERY if k in delivery]
-    return pairs + rule_pairs(doc.get("filters") or [])
+    return pairs
 
 
 def _default_events(definition: DestinationDefinition, doc: Mapping[str, Any]) -> list[str]:
@@ -161,7 +159,7 @@ _WHOLE = re.compile(r"[0-9]{1,9}")
 def _delivery_value(key: str, raw: str) -> Any:
     """A `delivery:` value as the store takes it (it writes durations in one form); raises
     ValueError with the message to show."""
-    if key == "concurrency":
+    if key in COUNTS:
         if _WHOLE.fullmatch(raw) is None:
             raise ValueError("Enter a whole number, e.g. 4.")
         return int(raw)
@@ -213,18 +211,16 @@ def parse_advanced(
         events = list(dict.fromkeys(form.getlist("conversion_events")))
         change["conversion_events"] = events if custom else None
     change["delivery"] = _delivery(form, errors)
-    rules, rule_errors = parse_rules(form)
-    change["filters"] = rules or None
-    return change, errors | rule_errors
+    return change, errors
 
 
 def advanced_keys(form: Submitted) -> list[str]:
     """Form field keys that store errors about the section may be placed at."""
     keys = ["mode", "consent_categories", "consent_fallback", "conversion_events", "delivery"]
-    return keys + [f"delivery.{key}" for key in DELIVERY] + rule_keys(len(rule_rows(form)))
+    return keys + [f"delivery.{key}" for key in DELIVERY]
 
 
-def _summary(form: Submitted, rules: int) -> list[str]:
+def _summary(form: Submitted) -> list[str]:
     shown = []
     if form.get("mode") == "observe":
         shown.append("observe mode")
@@ -237,8 +233,6 @@ def _summary(form: Submitted, rules: int) -> list[str]:
         shown.append(f"{count} conversion event{'s' if count != 1 else ''}")
     if any(form.get(f"delivery.{key}").strip() for key in DELIVERY):
         shown.append("delivery tuned")
-    if rules:
-        shown.append(f"{rules} filter rule{'s' if rules != 1 else ''}")
     return shown
 
 
@@ -247,12 +241,9 @@ def advanced_view(
     doc: Mapping[str, Any],
     form: Submitted,
     errors: Mapping[str, str] | None = None,
-    rules: list[RuleRow] | None = None,
 ) -> AdvancedView:
-    """The section showing `form` (a typed form, or `advanced_pairs` of the stored `doc`).
-    `rules` replaces the form's rows after an Add or Remove (the section then stays open)."""
+    """The section showing `form` (a typed form, or `advanced_pairs` of the stored `doc`)."""
     errors = dict(errors or {})
-    rows = rule_rows(form, errors) if rules is None else rules
     spec = definition.conversion
     events = None
     if spec is not None:
@@ -273,8 +264,7 @@ def advanced_view(
         default_events=_default_events_text(definition, doc),
         delivery=delivery,
         delivery_defaults=_defaults(),
-        rules=rows,
         errors=errors,
-        open=rules is not None or any(key in errors for key in advanced_keys(form)),
-        summary=_summary(form, len(rows)),
+        open=any(key in errors for key in advanced_keys(form)),
+        summary=_summary(form),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from eventyard.control.store_validate import validate_document
 from eventyard.destinations.base import DestinationDefinition
 from eventyard.errors import ConfigError
 from eventyard.ui.config_errors import place
@@ -21,12 +22,17 @@ from eventyard.ui.destination_advanced import (
     advanced_view,
     parse_advanced,
 )
-from eventyard.ui.filter_rules import ADD, REMOVE, edited_rows
 from eventyard.ui.form_values import PREFIX, bind, parse_settings
 from eventyard.ui.formdata import Submitted
 from eventyard.ui.forms import settings_form, struct_description
 
-__all__ = ["MODES", "editing_rules", "form_context", "place_error", "read_form_doc"]
+__all__ = [
+    "MODES",
+    "every_error",
+    "form_context",
+    "place_error",
+    "read_form_doc",
+]
 
 MODES = ("send", "observe")
 
@@ -64,17 +70,74 @@ def read_form_doc(
     return {**doc, **advanced}, errors | advanced_errors
 
 
-def editing_rules(form: Submitted) -> bool:
-    """Whether the post is an Add or Remove of a filter rule row (shown again, not saved)."""
-    return ADD in form or REMOVE in form
-
-
 def place_error(
     definition: DestinationDefinition, error: ConfigError, name: str, form: Submitted
 ) -> tuple[dict[str, str], str | None]:
     """A store error as (field errors, the message for above the form)."""
     field, message = place(error, "destinations", name, _field_keys(definition, form))
     return ({field: message}, None) if field else ({}, message)
+
+
+_MAX_CHECKS = 20
+"""Config checks per form post when collecting every error (each one finds the first)."""
+
+
+_STAND_INS = {"name": "destination", "sources": ["source"]}
+_TEXT_STAND_IN = "https://stand-in.invalid/"
+"""Put in place of a required text setting that has a problem: most such settings are
+URLs or free text, which this passes, so the check can look at the other settings."""
+
+
+def _replaced(doc: Mapping[str, Any], field: str, value: Any) -> dict[str, Any]:
+    """`doc` with the key a form field sets (`settings.url`, `delivery.timeout`; all of
+    `filters` for `filters[2].if`) set to `value`, or left out when `value` is None."""
+    *parents, last = field.split("[")[0].split(".")
+    copy = dict(doc)
+    inner = copy
+    for key in parents:
+        child = inner.get(key)
+        if not isinstance(child, Mapping):
+            return copy
+        inner[key] = inner = dict(child)
+    if value is None:
+        inner.pop(last, None)
+    else:
+        inner[last] = value
+    return copy
+
+
+def every_error(
+    definition: DestinationDefinition,
+    doc: Mapping[str, Any],
+    form: Submitted,
+    errors: Mapping[str, str],
+) -> dict[str, str]:
+    """`errors` (found while reading the form) and every problem the config check finds in
+    the rest, each beside its field, so that one post shows them all. Each check finds one
+    problem; the field is then left out (or a required text stood in for) and checked again,
+    until the check passes, names a field twice, or names none."""
+    found = dict(errors)
+    fields = _field_keys(definition, form)
+    texts = {
+        PREFIX + f.name
+        for f in settings_form(definition.settings)
+        if f.required and f.widget in ("text", "password")
+    }
+    trial: dict[str, Any] = {key: value for key, value in doc.items() if value is not None}
+    for _ in range(_MAX_CHECKS):
+        for known in found:
+            trial = _replaced(trial, known, _TEXT_STAND_IN if known in texts else None)
+        trial = _STAND_INS | trial  # a bad name or no source must not hide the rest
+        try:
+            validate_document("destination", trial["name"], trial)
+        except ConfigError as error:
+            field, message = place(error, "destinations", trial["name"], fields)
+            if field is None or field in found:
+                break
+            found[field] = message
+        else:
+            break
+    return found
 
 
 def form_context(
@@ -93,9 +156,9 @@ def form_context(
     stored = doc.get("settings", {})
     fields = bind(settings_form(definition.settings), stored, setting_errors, typed)
     if typed is not None and MARK in typed:
-        shown, rules = typed, edited_rows(typed) if editing_rules(typed) else None
+        shown = typed
     else:
-        shown, rules = Submitted(advanced_pairs(definition, doc)), None
+        shown = Submitted(advanced_pairs(definition, doc))
     return {
         "definition": definition,
         "about": definition.description or struct_description(definition.settings),
@@ -104,7 +167,7 @@ def form_context(
         "chosen": doc.get("sources", []),
         "all_sources": all_sources,
         "fields": fields,
-        "advanced": advanced_view(definition, doc, shown, errors, rules),
+        "advanced": advanced_view(definition, doc, shown, errors),
         "errors": errors,
         "problem": problem,
     }

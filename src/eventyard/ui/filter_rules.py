@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from eventyard.control.config import FilterRule, decode_struct
@@ -25,6 +25,7 @@ __all__ = [
     "REMOVE",
     "THEN",
     "RuleRow",
+    "RulesView",
     "edited_rows",
     "parse_rules",
     "rule_keys",
@@ -37,10 +38,10 @@ REMOVE = "filters.remove"
 """Buttons that change the list of rows; the form is shown again, nothing is saved."""
 
 THEN = {
-    "drop": "Drop the event",
-    "sample": "Keep a sample",
+    "drop": "Drop (don't send)",
+    "sample": "Sample",
     "drop_properties": "Drop properties",
-    "allow_properties": "Keep only properties",
+    "allow_properties": "Allow properties (only these)",
 }
 """The transformation a rule applies when its `if` matches (exactly one)."""
 
@@ -63,6 +64,18 @@ class RuleRow:
 
     def error(self, part: str) -> str | None:
         return (self.errors or {}).get(part)
+
+
+@dataclass(frozen=True, slots=True)
+class RulesView:
+    """What `_filter_rules.html` shows: the rows and problems not placed at a row."""
+
+    rules: list[RuleRow]
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def then_choices(self) -> Mapping[str, str]:
+        return THEN
 
 
 def _then(rule: Mapping[str, Any]) -> str:

@@ -73,7 +73,8 @@ def bind(
     for field in fields:
         saved = field.hidden and stored.get(field.name) is not None
         if typed is not None:
-            text = "" if field.hidden else typed.get(PREFIX + field.name)
+            # a secret too: retyping one after any error loses it (the answer is no-store)
+            text = typed.get(PREFIX + field.name)
             checked = PREFIX + field.name in typed
         else:
             value = stored.get(field.name, field.default if field.widget == "checkbox" else None)

@@ -4,13 +4,16 @@ for our forms), bounded in bytes and fields before anything is parsed.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
 from starlette.requests import Request
 
+from eventyard.errors import ConfigError
 from eventyard.ui.problems import PageError
 
-__all__ = ["MAX_FIELDS", "MAX_FORM_BYTES", "Submitted", "read_form"]
+__all__ = ["MAX_FIELDS", "MAX_FORM_BYTES", "Submitted", "parse_object", "read_form"]
 
 MAX_FORM_BYTES = 256 * 1024
 """Far above any real form (a mapping is a few KB), far below what could hurt the server."""
@@ -76,3 +79,14 @@ async def read_form(request: Request) -> Submitted:
     submitted = Submitted(pairs)
     request.state.submitted = submitted
     return submitted
+
+
+def parse_object(text: str) -> dict[str, Any]:
+    """A JSON object typed in a form; ConfigError saying what is wrong otherwise."""
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raise ConfigError(f"not valid JSON: {error}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError("write a JSON object ({...})")
+    return doc

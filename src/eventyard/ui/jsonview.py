@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -100,11 +101,13 @@ class EventRow:
 
     @property
     def received_short(self) -> str:
-        """`05-01 12:00:00` from an ISO-8601 receivedAt; "" if it is not one."""
-        at = self.received_at
-        if len(at) < 19 or at[4] != "-" or at[10] != "T":
+        """`1 May 12:00:00` from an ISO-8601 receivedAt ("05-01" reads as January 5 in
+        half the world); "" if it is not one."""
+        try:
+            at = datetime.fromisoformat(self.received_at[:19])
+        except ValueError:
             return ""
-        return f"{at[5:10]} {at[11:19]}"
+        return f"{at.day} {at:%b %H:%M:%S}"
 
     @property
     def size_text(self) -> str:
@@ -159,9 +162,17 @@ class LetterView:
     body: Markup
 
 
-def letter_view(letter: DeadLetter, slug: str) -> LetterView:
-    """A letter of a destination of type `slug`, its credential fields masked."""
+def letter_view(
+    letter: DeadLetter, slug: str, original: tuple[str, str] | None = None
+) -> LetterView:
+    """A letter of a destination of type `slug`, its credential fields masked, named by its
+    `original` event's (type, name) when the trace still has them (a mapping may have
+    renamed or dropped `event` in the payload), else by what the payload says."""
     shown = masked_payload(slug, letter.action, letter.payload)
     _, body = payload_view(shown)
     summary = payload_summary(shown)
+    if original is not None:
+        kind = original[0] if original[0] in SEGMENT_TYPES else None
+        if original[1] or (kind and (summary is None or not summary.name)):
+            summary = Summary(kind, original[1])
     return LetterView(letter, summary, size_text(len(letter.payload)), body)

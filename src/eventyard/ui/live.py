@@ -5,7 +5,9 @@
 seconds and the browser reconnects at once with the cursor it last got (`Last-Event-ID`),
 so no event is lost, and a signed-out or removed user stops receiving within that time. A
 server shutting down sets `ServerContext.stopping`, which ends every open stream at once.
-At most `MAX_STREAMS` run at once; more are answered 503.
+At most `MAX_STREAMS` run at once; more are answered 503. A search (`?q=`, in `field`)
+shows the matching events of everything still in the log, a page at a time, with "Load
+older" (`/older`, `ui.log_search`); while searching the page does not follow new events.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import urlencode
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
@@ -24,12 +26,13 @@ from starlette.types import Receive, Scope, Send
 from eventyard.control.api_scope import workspace_config
 from eventyard.control.config import Config
 from eventyard.control.context import ServerContext
-from eventyard.delivery import trace
+from eventyard.delivery import exchanges, trace
 from eventyard.ui.delivery_chart import sparkline
 from eventyard.ui.jsonview import event_row
 from eventyard.ui.live_tail import Batch, parse_cursor, tail
+from eventyard.ui.log_search import FIELDS, Found, Query, search
+from eventyard.ui.plan_marks import PlanMarks
 from eventyard.ui.problems import PageError
-from eventyard.ui.recent import recent_events
 from eventyard.ui.session import UiUser, require
 from eventyard.ui.stats import source_counts
 from eventyard.ui.templating import environment, render
@@ -40,7 +43,6 @@ MAX_STREAMS = 32
 STREAM_S = 15.0
 """A stream never idles long enough for a proxy to cut it, and a signed-out user's ends
 soon; well under uvicorn's 30 s graceful-shutdown limit, should `stopping` never be set."""
-RECENT = 50
 _ENV = environment()
 
 STEP_LABELS = {
@@ -53,6 +55,7 @@ STEP_LABELS = {
     "filtered": "Filtered",
     "not_subscribed": "Not subscribed",
     "duplicate": "Duplicate",
+    "blocked": "Blocked",
     "consent": "Consent",
     "invalid_payload": "Invalid payload",
 }
@@ -75,10 +78,12 @@ def _sse(event: str, data: str, cursor: str | None = None) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _rows(source: str, batch: Batch) -> str:
+def _rows(source: str, batch: Batch, marks: PlanMarks) -> str:
     template = _ENV.get_template("_event_row.html")
-    rows = [event_row(r.message_id, r.payload) for r in batch.records]
-    return "".join(template.render(row=row, source=source) for row in rows)
+    pairs = [(r.message_id, r.payload) for r in batch.records]
+    found = marks.of(source, pairs)
+    rows = [event_row(*pair) for pair in pairs]
+    return "".join(template.render(row=row, source=source, marks=found) for row in rows)
 
 
 async def _source(ctx: ServerContext, user: UiUser, name: str) -> Config:
@@ -93,6 +98,30 @@ async def _source(ctx: ServerContext, user: UiUser, name: str) -> Config:
             "Pick one from the debugger's list.",
         )
     return config
+
+
+def _search_of(request: Request, ends: list[int]) -> tuple[Query, list[int] | None]:
+    """The page's search (`q`, `field`) and where to continue (`before`); 400 when the
+    field is not one the form offers or the cursor does not fit this log."""
+    params = request.query_params
+    try:
+        query = Query(params.get("q", "").strip()[:200], params.get("field", ""))
+    except ValueError as error:
+        raise PageError(400, "Cannot search there", f"{error}.") from None
+    sent = params.get("before")
+    before = parse_cursor(sent, ends)
+    if sent and before is None:
+        raise PageError(
+            400, "Cannot load older", "The cursor is not one of this log; search again."
+        )
+    return query, before
+
+
+def _older(query: Query, found: Found) -> str | None:
+    """The query string of the next page, or None at the start of the log."""
+    if found.cursor is None:
+        return None
+    return urlencode({"q": query.text, "field": query.field, "before": found.cursor})
 
 
 class _EventStream(StreamingResponse):
@@ -116,6 +145,7 @@ class _Debugger:
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
         self.streams = 0
+        self.marks = PlanMarks(ctx)
 
     async def picker(self, request: Request, ctx: ServerContext, user: UiUser) -> Response:
         config = await workspace_config(ctx, user.workspace)
@@ -133,12 +163,38 @@ class _Debugger:
         name: str = request.path_params["source"]
         await _source(ctx, user, name)
         ends = await ctx.log.end_offsets()  # before the list: an event may show twice, never 0
-        events = await recent_events(ctx.log, {name}, RECENT)
-        rows = [event_row(str(e.get("messageId", "")), orjson.dumps(e)) for e in events]
-        cursor = ".".join(map(str, ends))
-        return render(
-            request, "debugger_source.html", {"source": name, "rows": rows, "cursor": cursor}
-        )
+        query, before = _search_of(request, ends)
+        found = await search(ctx.log, name, query, before)
+        context = {
+            **self._results(name, query, found),
+            "cursor": ".".join(map(str, ends)),
+            "query": query,
+            "fields": FIELDS,
+            "searching": bool(query.text) or before is not None,
+        }
+        return render(request, "debugger_source.html", context)
+
+    def _results(self, source: str, query: Query, found: Found) -> dict[str, Any]:
+        """A page of found events as the rows and the "Load older" link show them."""
+        pairs = [(r.message_id, r.payload) for r in found.records]
+        return {
+            "source": source,
+            "rows": [event_row(*pair) for pair in pairs],
+            "marks": self.marks.of(source, pairs),
+            "older": _older(query, found),
+            "scanned": found.scanned,
+        }
+
+    async def older(self, request: Request, ctx: ServerContext, user: UiUser) -> Response:
+        """The next page of a search (or of all events), as rows and a new "Load older"."""
+        name: str = request.path_params["source"]
+        await _source(ctx, user, name)
+        query, before = _search_of(request, await ctx.log.end_offsets())
+        if before is None:
+            raise PageError(400, "Nothing to continue", "Load older needs the cursor it was given.")
+        found = await search(ctx.log, name, query, before)
+        context = self._results(name, query, found)
+        return render(request, "_older.html", context)
 
     async def trace(self, request: Request, ctx: ServerContext, user: UiUser) -> Response:
         name: str = request.path_params["source"]
@@ -146,6 +202,7 @@ class _Debugger:
         config = await _source(ctx, user, name)
         mine = {d.name for d in config.destinations if name in d.sources}
         steps = await ctx.state.run(lambda conn: trace.steps_for(conn, message_id))
+        attempts = await ctx.state.run(lambda conn: exchanges.recent(conn, mine, message_id))
         by_destination: dict[str, list[trace.Step]] = {}
         for step in steps:
             if step.destination in mine:
@@ -155,6 +212,7 @@ class _Debugger:
             "message_id": message_id,
             "destinations": sorted(mine),
             "steps": by_destination,
+            "attempts": attempts,
             "labels": STEP_LABELS,
             "tones": STEP_TONES,
         }
@@ -187,7 +245,7 @@ class _Debugger:
                 if batch.skipped:
                     yield _sse("skipped", str(batch.skipped), batch.cursor)
                 if batch.records:
-                    yield _sse("events", _rows(source, batch), batch.cursor)
+                    yield _sse("events", _rows(source, batch, self.marks), batch.cursor)
                 if time.monotonic() >= deadline:
                     return
 
@@ -201,6 +259,11 @@ def live_routes(ctx: ServerContext) -> list[BaseRoute]:
         Route(
             "/debugger/{source}/stream",
             require("viewer")(debugger.stream)(ctx),
+            methods=["GET"],
+        ),
+        Route(
+            "/debugger/{source}/older",
+            require("viewer")(debugger.older)(ctx),
             methods=["GET"],
         ),
         Route(

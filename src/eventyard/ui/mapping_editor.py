@@ -20,13 +20,17 @@ from eventyard.pipeline.actions import compile_action
 from eventyard.ui.formdata import Submitted
 
 __all__ = [
+    "COMMON_PATHS",
     "MAX_DEPTH",
     "MAX_ROWS",
+    "PICK",
     "ActionEdit",
     "FieldEditor",
     "Preview",
     "field_editors",
     "mapping_text",
+    "path_directive",
+    "pickable",
     "preview",
     "read_action",
     "stored_edit",
@@ -36,6 +40,16 @@ MAX_DEPTH = 32
 """Nesting a mapping value may have: real mappings stay under 10; deeper is refused early."""
 MAX_ROWS = 24
 FIELD = "mapping."
+PICK = "pick."
+"""The field picker's select per mapping field: a path, which replaces the typed JSON."""
+COMMON_PATHS = (
+    "userId", "anonymousId", "event", "name", "type", "messageId", "timestamp",
+    "properties", "traits",
+    "context.ip", "context.userAgent", "context.locale", "context.page.url",
+    "context.page.referrer", "context.traits.email",
+)  # fmt: skip
+"""Offered by the picker for every action, before the paths of the source's schema."""
+_MAX_PICKED = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +149,17 @@ def _value(text: str) -> Any:
     return value
 
 
+def path_directive(path: str) -> str:
+    """The mapping text a picked path stands for: `{"@path": "$.<path>"}`, as the editor
+    shows a saved one."""
+    return mapping_text({"@path": f"$.{path}"})
+
+
+def pickable(paths: list[str]) -> list[str]:
+    """The schema paths a `@path` can address (no array items, no key with `.`, `[`, `]`)."""
+    return [p for p in paths if "[" not in p and "]" not in p and ".." not in p]
+
+
 def stored_edit(override: dict[str, Any] | None) -> ActionEdit:
     """An action's saved override (absent: every default) in the editor's terms."""
     override = override or {}
@@ -144,11 +169,16 @@ def stored_edit(override: dict[str, Any] | None) -> ActionEdit:
 
 
 def read_action(definition: ActionDefinition, form: Submitted) -> ActionEdit:
-    """The submitted editor of one action; empty inputs mean the default."""
+    """The submitted editor of one action; empty inputs mean the default, and a path picked
+    from the list (without scripts, the picker's select is submitted) wins over the text."""
     mapping: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for key, spec in definition.fields.items():
-        text = form.get(FIELD + key).strip()
+        picked = form.get(PICK + key).strip()
+        if len(picked) > _MAX_PICKED:
+            errors[FIELD + key] = "Pick a path from the list."
+            continue
+        text = path_directive(picked) if picked else form.get(FIELD + key).strip()
         if not text:
             continue
         try:

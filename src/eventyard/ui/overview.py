@@ -1,7 +1,7 @@
 """The overview (/): is data coming in, is it getting out, and what needs attention.
 
 One read of state.db for every number (events per source, destination health, dead
-letters), plus the log's all-time received counts.
+letters), plus the log's all-time received counts and the last 24 h's rejections.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from eventyard.control.api_scope import workspace_config
 from eventyard.control.context import ServerContext
 from eventyard.ui import stats
 from eventyard.ui.delivery_chart import sparkline
+from eventyard.ui.rejections import rejected
 from eventyard.ui.session import UiUser
 from eventyard.ui.templating import render
 
@@ -41,6 +42,7 @@ async def overview(request: Request, ctx: ServerContext, user: UiUser) -> Respon
 
     data = await ctx.state.run(read)
     received = await ctx.log.received()
+    rejections = await rejected(ctx.log, set(sources), now)
     counts: dict[str, stats.SourceCounts] = data["counts"]
     health: list[stats.DestinationHealth] = data["health"]
     connected = {name for d in config.destinations if d.enabled for name in d.sources}
@@ -56,5 +58,7 @@ async def overview(request: Request, ctx: ServerContext, user: UiUser) -> Respon
         "dead_total": sum(data["dead"].values()),
         "sparkline": sparkline,
         "now": now,
+        "rejections": rejections,
+        "show_source": True,
     }
     return render(request, "overview.html", context)

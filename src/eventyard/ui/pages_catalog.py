@@ -19,7 +19,7 @@ from eventyard.destinations.base import DestinationDefinition
 from eventyard.destinations.registry import get_definition, type_names
 from eventyard.errors import ConfigError
 from eventyard.ui.destination_form import (
-    editing_rules,
+    every_error,
     form_context,
     place_error,
     read_form_doc,
@@ -91,10 +91,9 @@ async def create_destination(request: Request, ctx: ServerContext, user: UiUser)
     definition = definition_or_404(request.path_params["type"])
     form: Submitted = await read_form(request)
     doc, errors = read_form_doc(definition, form)
+    errors = every_error(definition, doc, form, errors)
     problem, status = None, 400
-    if editing_rules(form):
-        errors, status = {}, 200
-    elif not errors:
+    if not errors:
         created = {key: value for key, value in doc.items() if value is not None}
         try:
             await ctx.plane.change(partial(_create, ctx.plane.box, user, created))

@@ -19,7 +19,7 @@ from eventyard.control.store import StoredObject
 from eventyard.errors import ConfigError
 from eventyard.ui.config_errors import locate
 from eventyard.ui.destination_form import (
-    editing_rules,
+    every_error,
     form_context,
     place_error,
     read_form_doc,
@@ -106,10 +106,9 @@ async def save_settings(request: Request, ctx: ServerContext, user: UiUser) -> R
     saved = [key for key, value in stored.items() if value is not None]
     doc, errors = read_form_doc(definition, form, saved)
     errors.pop("name", None)  # the name is fixed once created
+    errors = every_error(definition, {**doc, "name": dest.name}, form, errors)
     problem, status = None, 400
-    if editing_rules(form):
-        errors, status = {}, 200
-    elif not errors:
+    if not errors:
         change = {key: value for key, value in doc.items() if key not in ("name", "type")}
         try:
             await save_destination(ctx, user, dest.name, change)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -14,13 +15,16 @@ from starlette.routing import BaseRoute, Route
 from eventyard.control.context import ServerContext
 from eventyard.control.store import StoredObject
 from eventyard.errors import ConfigError
+from eventyard.protocols import schema_store
 from eventyard.ui.config_errors import locate
 from eventyard.ui.describe import event_name, first_text, shorten
 from eventyard.ui.formdata import Submitted, read_form
 from eventyard.ui.lookups import definition_or_404, object_or_404
 from eventyard.ui.mapping_editor import (
+    COMMON_PATHS,
     Preview,
     field_editors,
+    pickable,
     preview,
     read_action,
     stored_edit,
@@ -69,6 +73,8 @@ async def _page(
 ) -> Response:
     definition = definition_or_404(dest.doc["type"])
     events = await _events(ctx, dest)
+    sources, now = list(dest.doc["sources"]), time.time()
+    seen = await ctx.state.run(lambda conn: schema_store.paths_seen(conn, sources, now))
     event = _pick(events, message_id)
     routed, refused = _routed(ctx, dest, event)
     overrides = dest.doc.get("actions", {})
@@ -101,12 +107,19 @@ async def _page(
         {"id": e.get("messageId", ""), "label": event_label(e), "received": _received(e)}
         for e in events
     ]
+    saved = request.query_params.get("saved", "")
     context = {
         **destination_page_context(dest, "mappings"),
         "actions": actions,
         "events": options,
         "event_id": event.get("messageId", "") if event else "",
+        "common_paths": COMMON_PATHS,
+        "schema_paths": pickable(seen),
+        # "Saved." goes in the saved action's card, where the redirect scrolls to
+        "saved_key": saved if saved in definition.actions else None,
     }
+    if context["saved_key"]:
+        context["notice"] = None
     return render(request, "destination_mappings.html", context, status)
 
 
@@ -166,7 +179,10 @@ async def save_mapping(request: Request, ctx: ServerContext, user: UiUser) -> Re
         errors = {field: message} if field.startswith(("mapping.", "subscription")) else {}
         problem = None if errors else message
         return await _page(request, ctx, dest, event_id, (key, form, errors, problem), 400)
-    target = f"/destinations/{quote(dest.name)}/mappings?done=saved&event={quote(event_id)}"
+    target = (
+        f"/destinations/{quote(dest.name)}/mappings?done=saved&saved={quote(key)}"
+        f"&event={quote(event_id)}"
+    )
     return RedirectResponse(f"{target}#action-{quote(key)}", status_code=303)
 
 

@@ -1,10 +1,11 @@
 """Sources: the list with write keys, create, rotate a key, delete, and a source's page: install
-snippets, the signed Segment webhook (its shared secret set, replaced or removed here), and
-the source's rate limit."""
+snippets, the signed Segment webhook (its shared secret set, replaced or removed here),
+the source's rate limit, and its rejected events (`ui.rejections`)."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from functools import partial
 from typing import Any
 from urllib.parse import quote
@@ -23,6 +24,7 @@ from eventyard.ingest.segment_webhook import PATH as WEBHOOK_PATH
 from eventyard.ui.config_errors import locate
 from eventyard.ui.formdata import Submitted, read_form
 from eventyard.ui.lookups import object_or_404, objects
+from eventyard.ui.rejections import rejected
 from eventyard.ui.session import UiUser, require
 from eventyard.ui.snippets import install_snippets
 from eventyard.ui.templating import render
@@ -110,6 +112,8 @@ async def _source_page(
             "error": webhook_error,
         },
         "rate": _rate_view(ctx, source, rate_form, rate_error),
+        "rejections": await rejected(ctx.log, {source.name}, time.time()),
+        "show_source": False,
     }
     return render(request, "source.html", context, status)
 

@@ -2,8 +2,11 @@
 the reason behind every identifier, merge and refused merge), traits, computed traits and
 event timeline.
 
-Profiles are built from every source of every workspace, so only members of workspace
-"default" see them (the Profile API takes only the space's own token).
+Profiles are one space for the whole install, built from every source of every workspace,
+so only install admins (owners of workspace "default") see them, whichever workspace they
+are in; the Profile API likewise takes only the space's own token. Filtering by the viewer's
+sources would not do: one profile joins identifiers, traits and merges from several
+workspaces' events.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from eventyard.control.context import ServerContext
+from eventyard.control.invitations import install_admin
 from eventyard.profiles import queries
 from eventyard.profiles.api_views import decode_cursor, encode_cursor
 from eventyard.profiles.explain import explain
@@ -37,13 +41,13 @@ TIMELINE = 50
 _MAX_QUERY = 512
 
 
-def _check_workspace(user: UiUser) -> None:
-    if user.workspace != "default":
+def _check_install_admin(user: UiUser) -> None:
+    if not install_admin(user.workspaces):
         raise PageError(
             403,
-            "Profiles are in workspace default",
-            "Profiles are built from the events of every workspace, so only members of "
-            "workspace default can see them. Switch workspace, or ask an owner to add you.",
+            "Profiles are for install admins",
+            "Profiles are built from the events of every workspace, so only install admins "
+            "(owners of workspace default) can see them. Ask one if you need a profile.",
         )
 
 
@@ -57,7 +61,7 @@ async def _read(ctx: ServerContext, fn: Callable[[Sql], T], missing: T) -> T:
 
 @require("viewer")
 async def search_page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
-    _check_workspace(user)
+    _check_install_admin(user)
     query = request.query_params.get("q", "").strip()[:_MAX_QUERY]
     found: list[tuple[str, list[tuple[str, str]]]] = []
     if query:
@@ -68,6 +72,19 @@ async def search_page(request: Request, ctx: ServerContext, user: UiUser) -> Res
     ]
     context = {"title": "Profiles", "query": query, "results": results}
     return render(request, "profiles.html", context)
+
+
+def person(traits: dict[str, Any], ids: list[tuple[str, str]]) -> str | None:
+    """What to call the person: the `name` trait (or first and last name), else the email
+    (trait or identifier); None when nothing says (the page then shows the profile id)."""
+    name = traits.get("name")
+    if not isinstance(name, str) or not name.strip():
+        parts = [traits.get(key) for key in ("firstName", "lastName")]
+        name = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    email = traits.get("email")
+    if not isinstance(email, str):
+        email = next((value for kind, value in ids if kind == "email"), None)
+    return (name or "").strip()[:200] or (email or "").strip()[:200] or None
 
 
 def _profile_view(sql: Sql, wanted: str, after: tuple[float, str] | None) -> dict[str, Any] | str:
@@ -88,7 +105,9 @@ def _profile_view(sql: Sql, wanted: str, after: tuple[float, str] | None) -> dic
         for key, (text, at) in sorted(queries.computed(sql, live).items())
     ]
     events = queries.profile_events(sql, live, after=after, limit=TIMELINE + 1)
+    values = {t["key"]: t["value"] for t in traits}
     return {
+        "person": person(values, [j.ident for j in story.identifiers]),
         "story": story,
         "graph": picture(story),
         "traits": traits,
@@ -104,7 +123,7 @@ def _profile_view(sql: Sql, wanted: str, after: tuple[float, str] | None) -> dic
 
 @require("viewer")
 async def profile_page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
-    _check_workspace(user)
+    _check_install_admin(user)
     wanted = request.path_params["profile"][:_MAX_QUERY]
     cursor = request.query_params.get("before", "")
     after = decode_cursor(cursor) if cursor and len(cursor) < _MAX_QUERY else None

@@ -25,6 +25,10 @@ def protocol_ui_routes(ctx: ServerContext) -> list[BaseRoute]:
         Route(plan, edit.save_plan_json(ctx), methods=["POST"]),
         Route(plan + "/settings", edit.save_plan_settings(ctx), methods=["POST"]),
         Route(plan + "/delete", edit.delete_plan(ctx), methods=["POST"]),
+        *(
+            Route(f"{plan}/form/{change}", edit.edit_plan_form(ctx), methods=["POST"])
+            for change in edit.FORM_CHANGES
+        ),
         Route(plan + "/download/{file}", pages.download(ctx), methods=["GET"]),
         Route("/protocols/transformations", edit.create_transformation(ctx), methods=["POST"]),
         Route(step, pages.transformation_page(ctx), methods=["GET"]),

@@ -7,11 +7,11 @@ above the form it came from, with what was typed kept.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -19,8 +19,15 @@ from eventyard.control import store
 from eventyard.control.context import ServerContext
 from eventyard.control.protocols_view import import_plan
 from eventyard.errors import ConfigError
-from eventyard.ui.formdata import read_form
+from eventyard.ui.formdata import Submitted, parse_object, read_form
 from eventyard.ui.lookups import object_or_404
+from eventyard.ui.plan_form import (
+    PropertyForm,
+    add_event,
+    add_property,
+    remove_event,
+    remove_property,
+)
 from eventyard.ui.protocols_pages import plan_view, plans_view, transformation_view
 from eventyard.ui.session import UiUser, require
 
@@ -29,6 +36,7 @@ __all__ = [
     "create_transformation",
     "delete_plan",
     "delete_transformation",
+    "edit_plan_form",
     "import_plan_form",
     "save_plan_json",
     "save_plan_settings",
@@ -57,16 +65,6 @@ async def _put(
     await ctx.plane.change(put)
 
 
-def _json(text: str) -> dict[str, Any]:
-    try:
-        doc = orjson.loads(text)
-    except orjson.JSONDecodeError as error:
-        raise ConfigError(f"not valid JSON: {error}") from None
-    if not isinstance(doc, dict):
-        raise ConfigError("write a JSON object ({...})")
-    return doc
-
-
 @require("editor")
 async def create_plan(request: Request, ctx: ServerContext, user: UiUser) -> Response:
     name = (await read_form(request)).get("name").strip()
@@ -88,7 +86,7 @@ async def import_plan_form(request: Request, ctx: ServerContext, user: UiUser) -
             ctx,
             user.workspace,
             user.actor,
-            _json(fields["document"]),
+            parse_object(fields["document"]),
             fields["format"] or "segment",
             fields["name"] or None,
             fields["event"] or None,
@@ -107,7 +105,7 @@ async def save_plan_json(request: Request, ctx: ServerContext, user: UiUser) -> 
     await object_or_404(ctx, user.workspace, "tracking_plan", name)
     text = (await read_form(request)).get("document")
     try:
-        doc = _json(text)
+        doc = parse_object(text)
         if doc.get("name", name) != name:
             raise ConfigError("the name cannot change here: create a new plan instead")
         await _put(ctx, user, "tracking_plan", {**doc, "name": name}, create=False)
@@ -132,6 +130,39 @@ async def save_plan_settings(request: Request, ctx: ServerContext, user: UiUser)
     return _done("tracking_plan", plan.name, "saved")
 
 
+PlanChange = Callable[[dict[str, Any], Submitted], dict[str, Any]]
+
+FORM_CHANGES: dict[str, PlanChange] = {
+    "events": lambda doc, form: add_event(doc, form.get("event"), form.get("description")),
+    "events/remove": lambda doc, form: remove_event(doc, form.get("event")),
+    "properties": lambda doc, form: add_property(
+        doc, form.get("part"), form.get("event"), PropertyForm.of(form)
+    ),
+    "properties/remove": lambda doc, form: remove_property(
+        doc, form.get("part"), form.get("event"), form.get("property")
+    ),
+}
+"""The form editor's changes by path under the plan; each returns the whole new plan."""
+_TYPED = ("event", "description", "part", "property", "type", "required", "enum", "pattern")
+
+
+@require("editor")
+async def edit_plan_form(request: Request, ctx: ServerContext, user: UiUser) -> Response:
+    """One change of the form editor, saved as the whole plan (checked like a JSON edit);
+    a refused one shows the page again with the message and what was typed."""
+    plan = await object_or_404(ctx, user.workspace, "tracking_plan", request.path_params["name"])
+    form = await read_form(request)
+    change = FORM_CHANGES[request.url.path.rsplit("/form/", 1)[1]]
+    try:
+        await _put(ctx, user, "tracking_plan", change(plan.doc, form), create=False)
+    except ConfigError as error:
+        typed = {key: form.get(key) for key in _TYPED}
+        return await plan_view(
+            request, ctx, user, plan.name, error=str(error), typed=typed, status=400
+        )
+    return _done("tracking_plan", plan.name, "saved")
+
+
 async def _delete(ctx: ServerContext, user: UiUser, kind: str, name: str) -> None:
     await object_or_404(ctx, user.workspace, kind, name)
     delete = partial(store.delete_object, kind=kind, workspace=user.workspace, name=name)
@@ -148,7 +179,7 @@ async def delete_plan(request: Request, ctx: ServerContext, user: UiUser) -> Res
 async def create_transformation(request: Request, ctx: ServerContext, user: UiUser) -> Response:
     text = (await read_form(request)).get("document")
     try:
-        doc = _json(text)
+        doc = parse_object(text)
         await _put(ctx, user, "transformation", doc, create=True)
     except ConfigError as error:
         form = {"transformation": text}
@@ -162,7 +193,7 @@ async def save_transformation(request: Request, ctx: ServerContext, user: UiUser
     await object_or_404(ctx, user.workspace, "transformation", name)
     text = (await read_form(request)).get("document")
     try:
-        doc = _json(text)
+        doc = parse_object(text)
         if doc.get("name", name) != name:
             raise ConfigError("the name cannot change here: create a new transformation instead")
         await _put(ctx, user, "transformation", {**doc, "name": name}, create=False)

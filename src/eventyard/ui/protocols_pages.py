@@ -19,6 +19,7 @@ from eventyard.control.protocols_view import MAX_DAYS, violation_report
 from eventyard.protocols.segment_format import export_segment
 from eventyard.protocols.typegen import generate
 from eventyard.ui.lookups import object_or_404, objects
+from eventyard.ui.plan_form import TYPES
 from eventyard.ui.schema_view import schema_rows
 from eventyard.ui.session import UiUser, require
 from eventyard.ui.templating import pretty_json, render
@@ -98,10 +99,11 @@ def _parts(doc: dict[str, Any]) -> list[dict[str, Any]]:
     parts = []
     context = doc.get("event_context", {})
     for name, schema in doc.get("events", {}).items():
-        parts.append(_part(f"track · {name}", name, schema, "properties", context.get(name)))
+        part = _part(f"track · {name}", name, schema, "properties", context.get(name))
+        parts.append(part | {"part": "events", "event": name})
     for key, title in (("identify_traits", "identify"), ("group_traits", "group")):
         if doc.get(key) is not None:
-            parts.append(_part(title, title, doc[key], "traits", None))
+            parts.append(_part(title, title, doc[key], "traits", None) | {"part": key})
     if doc.get("common") is not None:
         parts.append(
             _part("every event (common)", "common", doc["common"], "the whole event", None)
@@ -110,7 +112,10 @@ def _parts(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _part(title: str, anchor: str, schema: Any, checks: str, context: Any) -> dict[str, Any]:
+    """One schema's card; `part` and `event` name it for the form editor (not `common`)."""
     return {
+        "part": "",
+        "event": "",
         "title": title,
         "anchor": "schema-" + re.sub(r"[^A-Za-z0-9_-]+", "-", anchor),
         "checks": checks,
@@ -130,9 +135,11 @@ async def plan_view(
     error: str | None = None,
     json_text: str | None = None,
     warnings: Sequence[str] = (),
+    typed: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    """A plan's page; `error` and `json_text` re-show a refused edit."""
+    """A plan's page; `error` with `json_text` (or the form editor's `typed` fields)
+    re-show a refused edit."""
     plan = await object_or_404(ctx, user.workspace, "tracking_plan", name)
     report = await violation_report(ctx, user.workspace, 7, plan.name)
     sources = [source.name for source in await objects(ctx, user.workspace, "source")]
@@ -146,6 +153,8 @@ async def plan_view(
         "json": pretty_json(plan.doc) if json_text is None else json_text,
         "error": error,
         "warnings": list(warnings),
+        "typed": typed or {},
+        "types": TYPES,
     }
     return render(request, "protocols_plan.html", context, status)
 

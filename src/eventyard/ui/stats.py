@@ -88,7 +88,8 @@ def shown_series(mode: str, totals: Outcomes) -> tuple[Series, ...]:
 @dataclass(frozen=True, slots=True)
 class ErrorCount:
     message: str
-    """The error without its "attempt N: " prefix, so that retries of one cause group."""
+    """The error without its "attempt N: " prefix nor the "(still failing after max_age"
+    note of the last one, so that retries of one cause group."""
     count: int
     last_at: float
 
@@ -177,6 +178,10 @@ def timeline(
     return result
 
 
+_GAVE_UP = " (still failing after max_age "
+"""What a dead letter's error adds to the cause its retries had (`delivery.settle`)."""
+
+
 def top_errors(
     conn: sqlite3.Connection, destination: str, since: float, limit: int = 10
 ) -> list[ErrorCount]:
@@ -186,12 +191,13 @@ def top_errors(
         return []
     marks = ",".join("?" * len(_ERROR_STEPS))
     rows = conn.execute(
-        "SELECT CASE WHEN detail GLOB 'attempt [0-9]*: *'"
-        " THEN substr(detail, instr(detail, ': ') + 2) ELSE detail END AS error,"
-        " count(*) AS n, max(at) FROM trace"
-        f" WHERE id >= ? AND destination = ? AND at >= ? AND step IN ({marks})"
-        " GROUP BY error ORDER BY n DESC, max(at) DESC LIMIT ?",
-        (first, destination, since, *_ERROR_STEPS, limit),
+        "SELECT CASE WHEN instr(error, ?) > 0 THEN substr(error, 1, instr(error, ?) - 1)"
+        " ELSE error END AS cause, count(*) AS n, max(at) FROM ("
+        " SELECT CASE WHEN detail GLOB 'attempt [0-9]*: *'"
+        " THEN substr(detail, instr(detail, ': ') + 2) ELSE detail END AS error, at FROM trace"
+        f" WHERE id >= ? AND destination = ? AND at >= ? AND step IN ({marks}))"
+        " GROUP BY cause ORDER BY n DESC, max(at) DESC LIMIT ?",
+        (_GAVE_UP, _GAVE_UP, first, destination, since, *_ERROR_STEPS, limit),
     )
     return [ErrorCount(str(message), int(n), float(at)) for message, n, at in rows]
 

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from eventyard.control.invitations import install_admin
 from eventyard.ui.problems import PageError
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "ago",
     "as_yaml",
     "environment",
+    "plural",
     "pretty_json",
     "render",
     "render_error",
@@ -54,6 +56,8 @@ class NavItem:
     href: str
     icon: str
     """The name of an inline SVG symbol in base.html."""
+    install_admin: bool = False
+    """Listed only for install admins: the page answers 403 to everyone else."""
 
     def active(self, path: str) -> bool:
         if self.href == "/":
@@ -81,7 +85,7 @@ NAV = (
     NavItem("Destinations", "/destinations", "destination"),
     NavItem("Catalog", "/catalog", "catalog"),
     NavItem("Protocols", "/protocols", "catalog"),
-    NavItem("Profiles", "/profiles", "profile"),
+    NavItem("Profiles", "/profiles", "profile", install_admin=True),
     NavItem("Debugger", "/debugger", "debugger"),
     NavItem("Delivery", "/delivery", "delivery"),
     NavItem("Dead letters", "/deadletters", "dead"),
@@ -105,6 +109,11 @@ def when(at: float | None) -> str:
     if at is None:
         return ""
     return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """ "1 schema", "2 schemas", "1,200 attempts": the count with the word in the right form."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
 
 
 def pretty_json(value: Any) -> str:
@@ -144,6 +153,7 @@ def environment() -> jinja2.Environment:
     env.filters.update(
         ago=ago,
         when=when,
+        plural=plural,
         pretty_json=pretty_json,
         attr_json=_attr_json,
         inline_code=inline_code,
@@ -160,12 +170,13 @@ def render(
 ) -> HTMLResponse:
     """Render a page with the signed-in user, their workspace, the nav and the CSRF token."""
     user = getattr(request.state, "ui_user", None)
+    admin = user is not None and install_admin(user.workspaces)
     page = {
         "request": request,
         "path": request.url.path,
         "user": user,
         "workspace": user.workspace if user is not None else None,
-        "nav": NAV,
+        "nav": [item for item in NAV if not item.install_admin or admin],
         "csrf_token": user.csrf_token if user is not None else "",
         "can_write": user is not None and user.can_write(),
         "can_admin": user is not None and user.can_admin(),

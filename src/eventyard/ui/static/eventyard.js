@@ -40,10 +40,35 @@
     if (tab) selectTab(tab);
   });
 
-  // <select data-autosubmit> submits its form on change (the workspace switcher).
-  document.addEventListener("change", function (event) {
-    var field = event.target.closest("[data-autosubmit]");
-    if (field && field.form) field.form.requestSubmit();
+  // <form data-unsaved>: leaving the page after editing it, without submitting, asks first
+  // (fields outside the form that name it with form= count too).
+  var edited = new Set();
+  function markEdited(event) {
+    var form = event.target.form;
+    if (form && form.hasAttribute("data-unsaved")) edited.add(form);
+  }
+  // A form shown again after a failed save holds what was typed, not what is stored.
+  document.querySelectorAll("form[data-unsaved]").forEach(function (form) {
+    if (form.querySelector(".has-error")) edited.add(form);
+  });
+  document.addEventListener("input", markEdited);
+  document.addEventListener("change", markEdited);
+  document.addEventListener("submit", function (event) {
+    if (!event.defaultPrevented) edited.delete(event.target);
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (edited.size === 0) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+
+  // A delivery trace opened outside the debugger (Violations): its Refresh button loads it
+  // again into the same pane.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-trace-pane] [data-refresh]");
+    if (!button || !window.htmx) return;
+    var pane = button.closest("[data-trace-pane]");
+    window.htmx.ajax("GET", pane.getAttribute("data-trace-pane"), { target: pane });
   });
 
   // <form data-confirm="Delete X?"> asks before a destructive plain (non-htmx) submit.

@@ -102,7 +102,7 @@
     }
   });
 
-  pause.addEventListener("click", () => {
+  pause?.addEventListener("click", () => {
     paused = !paused;
     pause.setAttribute("aria-pressed", String(paused));
     if (!paused) {
@@ -119,6 +119,46 @@
   typeFilter.addEventListener("change", applyFilters);
   textFilter.addEventListener("input", applyFilters);
 
+  // "Load older": append the next page's rows and take its new link (the link itself
+  // works without this script, as a plain page).
+  root.addEventListener("click", (event) => {
+    const link = event.target.closest("[data-older]");
+    if (!link) {
+      return;
+    }
+    event.preventDefault();
+    link.setAttribute("aria-disabled", "true");
+    fetch(link.dataset.older, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then((response) => response.text())
+      .then((html) => {
+        const template = document.createElement("template");
+        template.innerHTML = html;
+        const shown = new Set(Array.from(table.tBodies, (body) => body.dataset.messageId));
+        for (const body of Array.from(template.content.querySelectorAll("tbody"))) {
+          if (!shown.has(body.dataset.messageId)) {
+            body.hidden = !matches(body);
+            table.appendChild(body);
+          }
+        }
+        empty.hidden = table.tBodies.length > 0;
+        const next = template.content.querySelector("[data-older-box]");
+        const box = link.closest("[data-older-box]");
+        if (next) {
+          box.replaceWith(next);
+        } else {
+          box.textContent = "Could not load older events; reload the page.";
+        }
+      })
+      .catch(() => {
+        link.removeAttribute("aria-disabled");
+        notice.hidden = false;
+        notice.textContent = "Could not load older events. Check your connection and try again.";
+      });
+  });
+
+  if (!root.dataset.stream) {
+    return; // a search: the rows stay as found
+  }
   const stream = new EventSource(root.dataset.stream);
   stream.addEventListener("hello", () => {
     clearTimeout(reconnecting);
