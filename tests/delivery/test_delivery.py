@@ -16,7 +16,7 @@ from delivery.conftest import (
     running,
     send_payload,
 )
-from eventyard.delivery import DeliveryService, StateStore
+from eventyard.delivery import DeliveryService, StateStore, trace
 from fakes.webhook_receiver import Answer, WebhookReceiver
 
 
@@ -99,6 +99,25 @@ async def test_400_is_dead_lettered_without_retry(
     assert "HTTP 400" in letter.error and "bad field: email" in letter.error
     (status,) = await service.status()
     assert status.last_error == letter.error
+
+
+async def test_a_secret_the_platform_echoes_is_masked_in_trace_and_dead_letters(
+    state: StateStore, receiver: WebhookReceiver, client: httpx.AsyncClient
+) -> None:
+    key = "sk_live_echoed_0123456789"
+    receiver.respond(401, body=f"invalid key {key}".encode())
+    headers = {"Authorization": f"Bearer {key}"}
+    service = DeliveryService(make_config(hook("h", receiver.url, headers=headers)), state, client)
+    await enqueue(state, "h", [event(1)])
+    async with running(service):
+        await settled(service, dead=1)
+    assert receiver.requests[0].headers["authorization"] == f"Bearer {key}"
+    (letter,) = await service.dead_letters("h")
+    assert "HTTP 401" in letter.error and "invalid key ********" in letter.error
+    steps = await state.run(lambda conn: trace.steps_for(conn, "m1"))
+    assert steps and all(key not in step.detail for step in steps)
+    (status,) = await service.status()
+    assert key not in (status.last_error or "")
 
 
 async def test_max_age_dead_letters_with_last_error(

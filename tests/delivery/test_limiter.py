@@ -1,10 +1,13 @@
-"""The adaptive concurrency limit as a unit: a clock of our own, answers of our choosing."""
+"""The adaptive concurrency limit as a unit (a clock of our own, answers of our choosing),
+and the `delivery:` keys that set its range."""
 
 from __future__ import annotations
 
 import pytest
 
+from eventyard.control.config import parse_config
 from eventyard.delivery.limiter import ConcurrencyLimit
+from eventyard.errors import ConfigError
 
 RTT = 0.03
 
@@ -73,13 +76,11 @@ def test_starts_at_4_within_the_range() -> None:
     assert [ConcurrencyLimit(*r).limit for r in [(1, 64), (8, 64), (1, 2)]] == [4, 8, 2]
 
 
-def test_room_counts_requests_in_flight() -> None:
+def test_a_fixed_limit_stays_fixed() -> None:
     limit = ConcurrencyLimit(4, 4)
-    assert limit.fixed and limit.room() == 4
     limit.in_flight = 3
-    assert limit.room() == 1
     flat_round(limit, 0.0)
-    assert limit.limit == 4  # a fixed limit stays fixed
+    limit.on_failure(started=1.0, now=2.0)
     snapshot = limit.snapshot()
     assert (snapshot.limit, snapshot.in_flight) == (4, 3)
     assert snapshot.latency_s == pytest.approx(RTT)
@@ -88,3 +89,28 @@ def test_room_counts_requests_in_flight() -> None:
 def test_a_bad_range_is_refused() -> None:
     with pytest.raises(ValueError, match="minimum"):
         ConcurrencyLimit(8, 4)
+
+
+DESTINATION = """
+sources: [{name: web, write_key: wk}]
+destinations:
+  - name: hook
+    type: webhook
+    sources: [web]
+    settings: {url: "http://127.0.0.1:9/in"}
+    delivery: %s
+"""
+
+
+@pytest.mark.parametrize(
+    ("delivery", "expected"),
+    [("{}", (1, 64)), ("{concurrency: 8}", (8, 8)), ("{max_concurrency: 16}", (1, 16))],
+)
+def test_the_delivery_keys_give_the_range(delivery: str, expected: tuple[int, int]) -> None:
+    (destination,) = parse_config(DESTINATION % delivery).destinations
+    assert destination.delivery.concurrency_range == expected
+
+
+def test_a_min_above_the_max_is_a_config_error_naming_both() -> None:
+    with pytest.raises(ConfigError, match="min_concurrency \\(8\\) is above max_concurrency"):
+        parse_config(DESTINATION % "{min_concurrency: 8, max_concurrency: 2}")

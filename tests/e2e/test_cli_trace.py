@@ -84,6 +84,9 @@ async def test_trace_shows_queued_then_delivered(
     ]
     assert delivered and float(delivered[0].rsplit(" ", 1)[1]) == 1
     assert 'eventyard_events_received_total{source="web"} 1' in metrics
+    assert 'eventyard_delivery_concurrency_limit{destination="my-hook"} 4' in metrics
+    assert 'eventyard_delivery_in_flight{destination="my-hook"} 0' in metrics
+    assert 'eventyard_delivery_request_seconds{destination="my-hook"} ' in metrics
 
 
 async def test_a_rejected_event_is_dead_then_retried_once_the_receiver_is_fixed(

@@ -19,6 +19,8 @@ from eventyard.control.api_http import Endpoint, caller, encoded, object_name
 from eventyard.control.api_schemas import ConnectionTest
 from eventyard.control.api_scope import workspace_config
 from eventyard.control.config import resolve_settings
+from eventyard.control.documents import redact
+from eventyard.delivery.exchanges import secrets_of
 from eventyard.delivery.http import from_http_error
 from eventyard.destinations.registry import get_definition
 from eventyard.errors import DeliveryError
@@ -43,13 +45,17 @@ def destination_test_endpoints(ctx: ServerContext) -> list[Endpoint]:
                 400, "not_supported", f"destination type {dest.type!r} has no connection test"
             )
         timeout = float(dest.delivery.timeout)
+        settings = resolve_settings(dest)
+        # an editor must not read a secret a platform echoes back ("invalid key sk_...")
+        secrets = secrets_of(definition, settings)
         try:
             async with asyncio.timeout(timeout):
-                await definition.test_connection(ctx.delivery.client, resolve_settings(dest))
+                await definition.test_connection(ctx.delivery.client, settings)
         except DeliveryError as error:
-            return encoded(ConnectionTest(ok=False, error=str(error)))
+            return encoded(ConnectionTest(ok=False, error=redact(str(error), secrets)))
         except httpx.HTTPError as error:
-            return encoded(ConnectionTest(ok=False, error=str(from_http_error(error))))
+            shown = redact(str(from_http_error(error)), secrets)
+            return encoded(ConnectionTest(ok=False, error=shown))
         except TimeoutError:
             message = f"no answer within {timeout:g}s (delivery.timeout)"
             return encoded(ConnectionTest(ok=False, error=message))

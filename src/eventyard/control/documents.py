@@ -133,9 +133,12 @@ def redact(text: str, secrets: Iterable[Any]) -> str:
     """`text` with every secret string in it replaced by the mask (for errors and logs).
 
     Strings shorter than 4 characters are left alone: replacing them would garble the
-    message while hiding next to nothing.
+    message while hiding next to nothing. A secret with spaces ("Bearer sk_...") is also
+    hidden word by word (words of 8 characters or more), since a platform that echoes a
+    refused credential usually echoes only the token.
     """
     found = {s for secret in secrets for s in strings_in(secret) if len(s) >= 4}
+    found |= {word for s in found if " " in s for word in s.split() if len(word) >= 8}
     for secret in sorted(found, key=len, reverse=True):
         text = text.replace(secret, SECRET_MASK)
     return text

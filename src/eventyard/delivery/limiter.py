@@ -66,20 +66,13 @@ class ConcurrencyLimit:
     def limit(self) -> int:
         return int(self._limit)
 
-    @property
-    def fixed(self) -> bool:
-        return self.minimum == self.maximum
-
-    def room(self) -> int:
-        """How many more requests may start now (ignoring a pause)."""
-        return max(0, self.limit - self.in_flight)
-
     def pause(self, until: float) -> None:
         """Retry-After: hold every new request of the destination until `until`."""
         self.paused_until = max(self.paused_until, until)
 
     def on_success(self, started: float, now: float, in_flight: int) -> None:
-        """An answer that delivered; `in_flight` is how many were in flight when it started."""
+        """An answer in time; `in_flight`: the requests under way (sent or being settled)
+        when it started."""
         latency = max(0.0, now - started)
         self._short = latency if self._short is None else _mix(self._short, latency, _SHORT)
         if self._floor is None or latency < self._floor:

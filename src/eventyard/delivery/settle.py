@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from eventyard.control.config import DeliverySettings
+from eventyard.control.documents import redact
 from eventyard.delivery import exchanges, jobs, metrics, trace
 from eventyard.delivery.backoff import backoff_delay
 from eventyard.delivery.jobs import Job
@@ -72,8 +75,14 @@ def settle(
     batch: list[Job],
     outcomes: list[DeliveryError | None],
     now: float,
+    secrets: Sequence[Any] = (),
 ) -> Settlement:
-    """Decide every job's fate (pure: no I/O); the caller applies it and then `observe`s."""
+    """Decide every job's fate (pure: no I/O); the caller applies it and then `observe`s.
+
+    `secrets` (the destination's secret values) are masked in every error message: a
+    platform that echoes the key it refused ("invalid key sk_...") must not put it into the
+    trace, the dead letters or the log.
+    """
     result = Settlement(destination)
     max_age = float(settings.max_age)
     for job, error in zip(batch, outcomes, strict=True):
@@ -88,7 +97,7 @@ def settle(
             continue
         status = getattr(error, "status", None)
         reason = "" if status is not None else failure_reason(error)
-        message = str(error)
+        message = redact(str(error), secrets)
         if isinstance(error, TransientError) and now - job.created_at <= max_age:
             delay = backoff_delay(attempt, settings, error.retry_after)
             result.retry[message].append((job.id, now + delay))

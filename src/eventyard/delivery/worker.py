@@ -135,8 +135,9 @@ class DestinationWorker:
         self._finished: list[tuple[list[Job], list[DeliveryError | None], exchanges.Capture]] = []
         self._to_settle = asyncio.Event()
         self._unsettled = 0
+        """Units claimed and not yet settled; they count against the limit."""
         self._settling: asyncio.Task[None] | None = None
-        """Units claimed and not yet settled: the dispatcher stops claiming past a bound."""
+        """The settle write in progress, which the next one waits for."""
 
     async def run(self) -> None:
         """Deliver until cancelled; jobs leased by an earlier run of this process are retried."""
@@ -154,7 +155,9 @@ class DestinationWorker:
         await self.state.run(lambda conn: jobs.release_leases(conn, self.name, now))
 
     def _room(self) -> int:
-        return min(self.limit.room(), 2 * self.limit.maximum - self._unsettled)
+        """Units that may be claimed now: a unit holds its place until it is settled, so a
+        crash can send again at most `limit` units that the destination already took."""
+        return self.limit.limit - self._unsettled
 
     async def _dispatch(self, group: asyncio.TaskGroup) -> None:
         while True:
@@ -189,10 +192,6 @@ class DestinationWorker:
 
     def _claim_first(self, conn: sqlite3.Connection, now: float) -> list[Job]:
         """The first due job and, when its action batches, as many of that action as fit."""
-        if not self._batched:
-            return jobs.claim(
-                conn, self.name, ordered=self.ordered, limit=1, now=now, lease=self._lease
-            )
         head = jobs.head_action(conn, self.name, ordered=self.ordered, now=now)
         if head is None:
             return []
@@ -278,7 +277,7 @@ class DestinationWorker:
             if self.observe:
                 await self._observe(batch)
                 return
-            in_flight, started = self.limit.in_flight, loop.time()
+            in_flight, started = self._unsettled, loop.time()
             with exchanges.capture() as noted:
                 outcomes = await self._attempt(batch)
             self._learn(outcomes, started, loop.time(), in_flight)
@@ -369,11 +368,14 @@ class DestinationWorker:
         self, batch: list[Job], outcomes: list[DeliveryError | None], noted: exchanges.Capture
     ) -> settle.Settlement:
         now = time.time()
-        result = settle.settle(self.name, self.delivery, batch, outcomes, now)
-        if noted.sent:  # kept with the outcome, in its transaction
-            error = next((str(e) for e in outcomes if e is not None), "")
+        failed = any(outcome is not None for outcome in outcomes)
+        secrets: list[Any] = []
+        if failed or noted.sent:  # error texts and kept exchanges never show a secret
             payloads = (job.payload for job in batch)
             secrets = exchanges.secrets_of(self.definition, self.settings, payloads)
+        result = settle.settle(self.name, self.delivery, batch, outcomes, now, secrets)
+        if noted.sent:  # kept with the outcome, in its transaction
+            error = next((str(e) for e in outcomes if e is not None), "")
             result.exchanges = exchanges.shown(noted, secrets, error)
         return result
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from eventyard.mapping.compile import Mapping, compile_mapping, map_event
 from eventyard.mapping.errors import MappingError
 from eventyard.mapping.fields import FieldSpec, default_mapping, validate_against_fields
-from eventyard.mapping.payload import check_payload, remove_empty
+from eventyard.mapping.payload import check_payload, coerce_arrays, remove_empty
 
 __all__ = [
     "FieldSpec",
     "Mapping",
     "MappingError",
     "check_payload",
+    "coerce_arrays",
     "compile_mapping",
     "default_mapping",
     "map_event",

@@ -6,7 +6,7 @@ from typing import Any
 
 from eventyard.mapping.fields import FieldSpec, type_problem
 
-__all__ = ["check_payload", "remove_empty"]
+__all__ = ["check_payload", "coerce_arrays", "remove_empty"]
 
 
 def remove_empty(
@@ -31,6 +31,18 @@ def remove_empty(
             stringy = spec.type in ("string", "text", "password", "datetime")
             value = [v for v in value if v is not None and (stringy or v != "")]
         out[key] = value
+    return out
+
+
+def coerce_arrays(payload: dict[str, Any], fields: dict[str, FieldSpec]) -> dict[str, Any]:
+    """A single value of a `multiple` field becomes a one-item array, as actions-core's
+    validator (Ajv, `coerceTypes: 'array'`) makes it before `perform` (TikTok's `email`
+    mapped from one trait)."""
+    out = dict(payload)
+    for key, value in payload.items():
+        spec = fields.get(key)
+        if spec is not None and spec.multiple and value is not None and not isinstance(value, list):
+            out[key] = [value]
     return out
 
 

@@ -19,6 +19,7 @@ from eventyard.mapping import (
 )
 from eventyard.mapping import (
     check_payload,
+    coerce_arrays,
     compile_mapping,
     default_mapping,
     remove_empty,
@@ -54,7 +55,7 @@ class CompiledAction:
         mapped = self.mapping(event)
         if not isinstance(mapped, dict):
             return Outcome(None, ("the mapping did not produce an object",))
-        payload = remove_empty(mapped, fields)
+        payload = coerce_arrays(remove_empty(mapped, fields), fields)
         problems = check_payload(payload, fields)
         return Outcome(None, tuple(problems)) if problems else Outcome(payload)
 

@@ -89,6 +89,18 @@ def _unwrap(kind: mi.Type) -> tuple[mi.Type, bool, str]:
             return kind, optional, description
 
 
+def _title(kind: mi.Type) -> str:
+    """Meta's title of a field (Segment's label of an `actions/` setting), or ""."""
+    while isinstance(kind, mi.Metadata | mi.UnionType):
+        if isinstance(kind, mi.Metadata):
+            if title := (kind.extra_json_schema or {}).get("title"):
+                return str(title)
+            kind = kind.type
+        else:
+            kind = next((t for t in kind.types if not isinstance(t, mi.NoneType)), kind.types[0])
+    return ""
+
+
 def _widget(kind: mi.Type, secret: bool) -> Widget:
     if isinstance(kind, mi.StrType):
         return "password" if secret else "text"
@@ -161,7 +173,7 @@ def settings_form(struct: type[msgspec.Struct]) -> tuple[FormField, ...]:
         fields.append(
             FormField(
                 name=field.encode_name,
-                label=humanize(field.encode_name),
+                label=_title(field.type) or humanize(field.encode_name),
                 widget=_widget(kind, secret),
                 required=field.required,
                 secret=secret,

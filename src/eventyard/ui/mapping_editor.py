@@ -33,6 +33,7 @@ __all__ = [
     "pickable",
     "preview",
     "read_action",
+    "saved_actions",
     "stored_edit",
 ]
 
@@ -160,12 +161,32 @@ def pickable(paths: list[str]) -> list[str]:
     return [p for p in paths if "[" not in p and "]" not in p and ".." not in p]
 
 
-def stored_edit(override: dict[str, Any] | None) -> ActionEdit:
-    """An action's saved override (absent: every default) in the editor's terms."""
-    override = override or {}
+def stored_edit(override: dict[str, Any] | None, runs_by_default: bool = True) -> ActionEdit:
+    """An action's saved override (absent: every default, and it runs if `runs_by_default`:
+    a Segment type runs its presets only while the config names no action) in the editor's
+    terms."""
+    if override is None:
+        return ActionEdit(None, {}, runs_by_default)
     return ActionEdit(
         override.get("subscription"), override.get("mapping") or {}, override.get("enabled", True)
     )
+
+
+def saved_actions(
+    presets: frozenset[str] | None, actions: dict[str, Any], key: str, edit: ActionEdit
+) -> dict[str, Any]:
+    """The destination's `actions:` after saving one action. For a Segment type (`presets`
+    set) naming one action stops the presets that are not named, so the first save names
+    every preset, and an enabled action with nothing changed is kept as `{}`."""
+    listed = {k: v for k, v in actions.items() if k != key}
+    if presets is not None and not actions:
+        listed = {preset: {} for preset in sorted(presets) if preset != key}
+    override = edit.override()
+    if override is None and presets is not None:
+        override = {}
+    if override is not None:
+        listed[key] = override
+    return listed
 
 
 def read_action(definition: ActionDefinition, form: Submitted) -> ActionEdit:

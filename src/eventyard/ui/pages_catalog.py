@@ -1,4 +1,5 @@
-"""The catalog: every installed destination type, and a "Set up" form made from its settings."""
+"""The catalog: every installed destination type by category, searchable (`?q=`, `?category=`),
+and a "Set up" form made from its settings."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from eventyard.control.secrets import SecretBox
 from eventyard.destinations.base import DestinationDefinition
 from eventyard.destinations.registry import get_definition, type_names
 from eventyard.errors import ConfigError
+from eventyard.ui.catalog_groups import CATEGORIES, category, matches, twin_note
 from eventyard.ui.destination_form import (
     every_error,
     form_context,
@@ -32,27 +34,64 @@ from eventyard.ui.templating import render
 __all__ = ["catalog_routes"]
 
 
-def _card(slug: str, in_use: int) -> dict[str, Any]:
+_MAX_QUERY = 200
+"""Longest search text looked at: type names and descriptions are far shorter."""
+
+
+def _card(slug: str, in_use: int, installed: list[str]) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "slug": slug,
+        "name": slug,
+        "category": category(slug),
+        "twin": twin_note(slug, installed),
+        "segment": slug.startswith("actions/"),
+        "broken": None,
+        "in_use": in_use,
+        "description": "",
+        "actions": [],
+    }
     try:
         definition = get_definition(slug)
     except ConfigError as error:
-        return {"slug": slug, "name": slug, "broken": str(error), "in_use": in_use}
+        return {**card, "broken": str(error)}
     return {
-        "slug": slug,
+        **card,
         "name": definition.name,
         "description": definition.description,
         "actions": [action.title for action in definition.actions.values()],
         "conversions": getattr(definition, "conversion", None) is not None,
-        "broken": None,
-        "in_use": in_use,
     }
+
+
+def _searched(card: dict[str, Any], query: str) -> bool:
+    texts = (card["name"], card["slug"], card["description"], card["category"], *card["actions"])
+    return matches(query, texts)
 
 
 @require("viewer")
 async def catalog_page(request: Request, ctx: ServerContext, user: UiUser) -> Response:
     used = Counter(d.doc["type"] for d in await objects(ctx, user.workspace, "destination"))
-    cards = [_card(slug, used[slug]) for slug in type_names()]
-    return render(request, "catalog.html", {"title": "Catalog", "cards": cards})
+    query = request.query_params.get("q", "")[:_MAX_QUERY].strip()
+    chosen = request.query_params.get("category", "")
+    installed = type_names()
+    every = [_card(slug, used[slug], installed) for slug in installed]
+    found = [card for card in every if _searched(card, query)]
+    counts = Counter(card["category"] for card in found)
+    groups = [
+        {"name": name, "cards": [card for card in found if card["category"] == name]}
+        for name in CATEGORIES
+        if counts[name] and chosen in ("", name)
+    ]
+    context = {
+        "title": "Catalog",
+        "groups": groups,
+        "query": query,
+        "category": chosen if chosen in CATEGORIES else "",
+        "categories": [(name, counts[name]) for name in CATEGORIES],
+        "shown": sum(len(group["cards"]) for group in groups),
+        "total": len(every),
+    }
+    return render(request, "catalog.html", context)
 
 
 def _setup_page(
@@ -111,6 +150,6 @@ async def create_destination(request: Request, ctx: ServerContext, user: UiUser)
 def catalog_routes(ctx: ServerContext) -> list[BaseRoute]:
     return [
         Route("/catalog", catalog_page(ctx), methods=["GET"]),
-        Route("/catalog/{type}", setup_page(ctx), methods=["GET"]),
-        Route("/catalog/{type}", create_destination(ctx), methods=["POST"]),
+        Route("/catalog/{type:path}", setup_page(ctx), methods=["GET"]),
+        Route("/catalog/{type:path}", create_destination(ctx), methods=["POST"]),
     ]

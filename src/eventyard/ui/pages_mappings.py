@@ -27,6 +27,7 @@ from eventyard.ui.mapping_editor import (
     pickable,
     preview,
     read_action,
+    saved_actions,
     stored_edit,
 )
 from eventyard.ui.pages_destinations import destination_page_context, save_destination
@@ -78,9 +79,11 @@ async def _page(
     event = _pick(events, message_id)
     routed, refused = _routed(ctx, dest, event)
     overrides = dest.doc.get("actions", {})
+    presets = definition.presets
     actions = []
     for key, action in definition.actions.items():
-        edit = stored_edit(overrides.get(key))
+        runs = presets is None or (not overrides and key in presets)
+        edit = stored_edit(overrides.get(key), runs)
         typed: Submitted | None = None
         errors: dict[str, str] = {}
         problem: str | None = None
@@ -113,6 +116,7 @@ async def _page(
         "actions": actions,
         "events": options,
         "event_id": event.get("messageId", "") if event else "",
+        "presets": presets is not None,
         "common_paths": COMMON_PATHS,
         "schema_paths": pickable(seen),
         # "Saved." goes in the saved action's card, where the redirect scrolls to
@@ -167,9 +171,8 @@ async def save_mapping(request: Request, ctx: ServerContext, user: UiUser) -> Re
     event_id = form.get("event")
     if edit.errors:
         return await _page(request, ctx, dest, event_id, (key, form, edit.errors, None), 400)
-    actions = {k: v for k, v in dest.doc.get("actions", {}).items() if k != key}
-    if (override := edit.override()) is not None:
-        actions[key] = override
+    presets = definition_or_404(dest.doc["type"]).presets
+    actions = saved_actions(presets, dest.doc.get("actions", {}), key, edit)
     try:
         await save_destination(ctx, user, dest.name, {"actions": actions or None})
     except ConfigError as error:

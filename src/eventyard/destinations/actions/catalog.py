@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import msgspec
@@ -48,7 +48,6 @@ __all__ = [
     "PREFIX",
     "ActionsCatalog",
     "activate",
-    "active",
     "close",
     "deactivate",
     "generate",
@@ -56,6 +55,8 @@ __all__ = [
 
 PREFIX = "actions/"
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+_QUOTED = re.compile(r'("(?:[^"\\]|\\.)*")')
+_UPPER_AND = re.compile(r"\bAND\b")
 CATALOG_FILE = "actions-catalog.json"
 CATALOG_TIMEOUT = 120.0
 MAX_BATCH = 1000
@@ -110,10 +111,10 @@ class ActionsCatalog:
     """Catalog entries by type (`actions/<slug>`)."""
     package: str
     unloadable: Mapping[str, str]
-    runner: ActionsRunner | None
+    runner: ActionsRunner
 
     @classmethod
-    def read(cls, path: Path, runner: ActionsRunner | None) -> ActionsCatalog:
+    def read(cls, path: Path, runner: ActionsRunner) -> ActionsCatalog:
         data = orjson.loads(path.read_bytes())
         entries = {PREFIX + entry["slug"]: entry for entry in data["destinations"]}
         return cls(entries, str(data["package"]), dict(data.get("unloadable") or {}), runner)
@@ -148,7 +149,7 @@ def activate(data_dir: Path) -> ActionsCatalog | None:
 
 async def close() -> None:
     """Stop the active catalog's runner, if one started (at server shutdown)."""
-    if _active is not None and _active.runner is not None:
+    if _active is not None:
         await _active.runner.close()
 
 
@@ -157,16 +158,6 @@ def deactivate() -> None:
     global _active, _missing
     _active, _missing = None, _NOT_ACTIVATED
     get_definition.cache_clear()
-
-
-def active() -> ActionsCatalog | None:
-    """The catalog in use, if a data dir with the Node-based parts was activated."""
-    return _active
-
-
-def unknown_reason() -> str:
-    """Why `actions/` types are unavailable (for the unknown-type error)."""
-    return _missing
 
 
 @dataclass(frozen=True)
@@ -268,7 +259,7 @@ class _Definition:
         *,
         batch: bool,
     ) -> list[DeliveryError | None]:
-        runner = self._runner()
+        runner = self.catalog.runner
         request = {
             "slug": self.entry["slug"],
             "action": key,
@@ -284,12 +275,7 @@ class _Definition:
 
     async def _test(self, client: httpx.AsyncClient, settings: Any) -> None:
         request = {"slug": self.entry["slug"], "settings": _plain(settings)}
-        await self._runner().call(client, "test", request)
-
-    def _runner(self) -> ActionsRunner:
-        if self.catalog.runner is None:
-            raise TransientError(f"{self.slug} needs the actions runner: {unknown_reason()}")
-        return self.catalog.runner
+        await self.catalog.runner.call(client, "test", request)
 
 
 def _automatic_presets(
@@ -319,6 +305,12 @@ def _subscription(text: Any) -> str:
     such as `type = "track", event = "X"`."""
     if not isinstance(text, str) or not text:
         return ""
+    # Segment's subscription parser reads a bare `AND` (Pinterest's and Amazon's presets)
+    # as it reads `and`; eventyard's FQL knows only the lower-case word.
+    text = "".join(
+        part if part.startswith('"') else _UPPER_AND.sub("and", part)
+        for part in _QUOTED.split(text)
+    )
     try:
         compile_fql(text)
     except FQLSyntaxError:
@@ -374,6 +366,8 @@ def _settings_struct(
         kind = _SETTING_TYPES.get(str(spec.get("type")), str)
         if spec.get("multiple"):
             kind = list[kind]  # type: ignore[valid-type]
+        label, about = str(spec.get("label") or name), str(spec.get("description") or "")
+        kind = Annotated[kind, msgspec.Meta(title=label, description=about)]
         plain = name.isidentifier() and not keyword.iskeyword(name) and name[0] != "_"
         attr = name if plain else f"field_{len(required) + len(optional)}"
         default = spec.get("default")

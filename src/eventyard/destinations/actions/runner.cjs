@@ -263,7 +263,19 @@ function forbidSockets() {
   }
 }
 
+// stdout carries the frames: a destination's console output must never reach it. Its
+// warnings and errors go to stderr (the server's log), a line of at most 300 characters;
+// the rest is dropped (it may hold a customer's data).
+function quietConsole() {
+  const util = require('node:util')
+  const toLog = (...args) => process.stderr.write(`actions runner: ${util.format(...args).slice(0, 300)}\n`)
+  const drop = () => {}
+  Object.assign(console, { log: drop, info: drop, debug: drop, trace: drop, dir: drop, table: drop })
+  Object.assign(console, { warn: toLog, error: toLog })
+}
+
 function serve() {
+  quietConsole()
   installFetch()
   forbidSockets()
   let buffered = Buffer.alloc(0)

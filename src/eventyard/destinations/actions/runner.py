@@ -36,20 +36,32 @@ from eventyard.delivery.http import from_http_error, raise_for_status
 from eventyard.errors import DeliveryError, TerminalError, TransientError
 from eventyard.ops.node_parts import NodeParts
 
-__all__ = ["RUNNER_JS", "ActionsRunner", "Call", "runner_error"]
+__all__ = [
+    "INTERCEPT_ENV",
+    "ORIGINAL_URL_HEADER",
+    "RUNNER_JS",
+    "ActionsRunner",
+    "Call",
+    "runner_error",
+]
 
 log = logging.getLogger(__name__)
 
 RUNNER_JS = Path(__file__).with_name("runner.cjs")
 HANG_AFTER = 30.0
-"""Seconds without any frame from a runner with calls waiting before it is restarted (and
-the longest wait for a new runner to say it is ready)."""
+"""Seconds without any frame from a runner with calls waiting before it is restarted."""
+START_TIMEOUT = 30.0
+"""The longest wait for a new runner to say it is ready."""
 MAX_FRAME = 64 * 1024 * 1024
 MAX_RESPONSE = 8 * 1024 * 1024
 """The largest response body handed back to a destination's code."""
 RESTART_DELAY = (0.1, 5.0)
 """First and longest wait before starting a runner again after it died."""
 _HEAD = struct.Struct(">I")
+INTERCEPT_ENV = "EVENTYARD_ACTIONS_INTERCEPT"
+"""Test seam: when set (a URL), every request of the runner goes there instead, through the
+same outbound client, with the URL it was meant for in `ORIGINAL_URL_HEADER`."""
+ORIGINAL_URL_HEADER = "x-eventyard-original-url"
 
 
 @dataclass
@@ -181,7 +193,7 @@ class ActionsRunner:
         )
         assert process.stdout is not None
         try:
-            ready = await asyncio.wait_for(_read_frame(process.stdout), self.hang_after)
+            ready = await asyncio.wait_for(_read_frame(process.stdout), START_TIMEOUT)
         except (TimeoutError, asyncio.IncompleteReadError, ValueError):
             ready = None
         if ready is None or ready.get("op") != "ready":
@@ -264,11 +276,13 @@ class ActionsRunner:
 
 async def _send(call: Call, message: dict[str, Any]) -> dict[str, Any]:
     try:
+        url = str(message.get("url"))
+        headers = [(str(k), str(v)) for k, v in message.get("headers") or []]
+        intercept = os.environ.get(INTERCEPT_ENV)
+        if intercept:
+            url, headers = intercept, [*headers, (ORIGINAL_URL_HEADER, url)]
         request = call.client.build_request(
-            str(message.get("method") or "GET"),
-            str(message.get("url")),
-            headers=[(str(k), str(v)) for k, v in message.get("headers") or []],
-            content=_body(message),
+            str(message.get("method") or "GET"), url, headers=headers, content=_body(message)
         )
         response = await call.client.send(request, stream=True)
         try:
