@@ -39,6 +39,7 @@ from eventyard.delivery.outbound import outbound_client
 from eventyard.delivery.service import DeliveryService
 from eventyard.delivery.state import open_state
 from eventyard.destinations.actions import catalog as actions_catalog
+from eventyard.destinations.actions import tokens as actions_tokens
 from eventyard.errors import EventyardError
 from eventyard.http_protocol import bounded_http_protocol
 from eventyard.ingest.analytics_js import analytics_js_routes
@@ -139,6 +140,7 @@ async def _serve_locked(
                 print(f"  {change.describe()}", flush=True)
         live = plane.live
         config = live.current  # the file's process settings + the objects of state.db
+        actions_tokens.keep_tokens_with(actions_tokens.store_in(plane))  # refreshed OAuth
         async with outbound_client(config.server.outbound) as client:
             delivery = DeliveryService(config, state, client)
             router = Router(config, log, state, on_enqueued=delivery.notify)
@@ -207,5 +209,6 @@ async def _serve_locked(
         listener.close()
         stop.set()
         await actions_catalog.close()  # Segment's Actions runner, if one started
+        actions_tokens.keep_tokens_with(None)
         await log.close()
         await state.close()

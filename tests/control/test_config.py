@@ -230,3 +230,11 @@ def test_file_over_one_megabyte(tmp_path: Path) -> None:
         load_config(path)
     with pytest.raises(ConfigError, match="larger than 1000000 bytes"):
         parse_config(path.read_text())
+
+
+def test_json_style_surrogate_pairs_are_joined_and_a_lone_half_is_refused() -> None:
+    text = 'sources:\n  - name: web\n    write_key: "k \\ud83c\\uddfa\\ud83c\\uddf8"\n'
+    assert parse_config(text).sources[0].write_key == "k \U0001f1fa\U0001f1f8"
+    lone = 'sources:\n  - name: "web \\ud83c"\n    write_key: k\n'
+    with pytest.raises(ConfigError, match="half of a UTF-16 surrogate pair"):
+        parse_config(lone)

@@ -8,6 +8,7 @@ from eventyard.mapping import (
     FieldSpec,
     MappingError,
     check_payload,
+    coerce_arrays,
     compile_mapping,
     default_mapping,
     remove_empty,
@@ -117,4 +118,16 @@ def test_remove_empty_follows_remove_empty_values() -> None:
     assert remove_empty({"a": "", "b": None, "c": 0, "d": {}}) == {"c": 0, "d": {}}
     assert check_payload(remove_empty({"order_id": ""}, FIELDS), FIELDS) == [
         "missing the required field 'order_id'"
+    ]
+
+
+def test_payload_values_are_coerced_as_actions_core_validates_them() -> None:
+    """A single value of a `multiple` field is a one-item array, and 25.0 is an integer
+    (JSON has one number type), as for Segment's validator: TikTok's `email` from one trait
+    and Optimizely's integer `revenue` from 25.0 were refused before."""
+    payload = coerce_arrays({"order_id": "o", "tags": "one", "quantity": 25.0}, FIELDS)
+    assert payload == {"order_id": "o", "tags": ["one"], "quantity": 25.0}
+    assert check_payload(payload, FIELDS) == []
+    assert check_payload({"order_id": "o", "quantity": 2.5}, FIELDS) == [
+        "the field 'quantity' must be an integer"
     ]

@@ -12,6 +12,7 @@ import orjson
 
 from eventyard.control.secrets import SECRET_MASK
 from eventyard.destinations.actions.catalog import ActionsCatalog
+from eventyard.destinations.catalog import describe
 from eventyard.destinations.registry import get_definition
 from eventyard.pipeline.plan import compile_plan
 from ui.config_setup import Site, seeded, site, text_of, track
@@ -95,6 +96,15 @@ async def test_the_setup_form_uses_segments_settings_and_lists_the_presets(
     doc = (await site.objects("destination"))["mp"].doc
     assert doc["type"] == "actions/mixpanel"
     assert doc["settings"] == {"projectToken": "tok-1", "apiSecret": SECRET_MASK}
+
+
+def test_segments_labels_leave_the_setting_types_that_the_cli_shows_plain(
+    actions_catalog: ActionsCatalog,
+) -> None:
+    """The labels ride on the settings' types; `eventyard destinations TYPE` names them."""
+    rows = {row["name"]: row["type"] for row in describe("actions/mixpanel")["settings"]}
+    assert rows["projectToken"] == "str" and rows["apiSecret"] == "secret"
+    assert rows["apiRegion"] == "str | None"
 
 
 SIGNED_UP = track("m-1", event="Signed Up", properties={"plan": "pro"})

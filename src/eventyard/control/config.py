@@ -408,6 +408,27 @@ def _check_duplicate_keys(node: yaml.Node, where: str) -> None:
             stack.extend(current.value)
 
 
+def _joined(value: Any, where: str) -> Any:
+    """`value` with JSON-style surrogate pairs (`"\\ud83c\\uddfa"`, which YAML reads as two
+    halves) joined into the characters they stand for; a half without its pair is a
+    ConfigError, since no store or client could encode it."""
+    if isinstance(value, str):
+        if not any("\ud800" <= char <= "\udfff" for char in value):
+            return value
+        try:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"{where}: the string {value[:40]!r} holds half of a UTF-16 surrogate pair; "
+                "write the character itself or one \\U00XXXXXX escape"
+            ) from None
+    if isinstance(value, dict):
+        return {_joined(key, where): _joined(item, where) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_joined(item, where) for item in value]
+    return value
+
+
 def _compose(text: str, where: str) -> tuple[yaml.Node | None, Any]:
     """The node tree (for line numbers) and the plain data, or a ConfigError."""
     try:
@@ -416,7 +437,7 @@ def _compose(text: str, where: str) -> tuple[yaml.Node | None, Any]:
         if root is None:
             return None, None
         _check_duplicate_keys(root, where)
-        return root, yaml.safe_load(text)
+        return root, _joined(yaml.safe_load(text), where)
     except yaml.YAMLError as error:
         raise ConfigError(f"{where}: not valid YAML: {error}") from None
     except RecursionError:

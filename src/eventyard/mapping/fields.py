@@ -66,8 +66,9 @@ def _scalar_ok(value: Any, kind: str) -> bool:
         return isinstance(value, str) and _is_datetime(value)
     if kind == "number":
         return isinstance(value, int | float) and not isinstance(value, bool)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "integer":  # JSON has one number type: 25.0 is the integer 25, as in JS
+        whole = isinstance(value, float) and value.is_integer()
+        return whole or (isinstance(value, int) and not isinstance(value, bool))
     if kind == "boolean":
         return isinstance(value, bool)
     return isinstance(value, dict)

@@ -188,3 +188,15 @@ def test_presets_run_when_no_action_is_named_and_naming_one_runs_only_it(
     page = describe("actions/mixpanel")["actions"]["page_calls"]
     assert page["default_subscription"] == 'type = "page"'
     assert page["fields"]["event"]["default"] == {"@template": "Viewed {{name}}"}  # its preset
+
+
+def test_presets_subscribed_with_an_upper_case_and_keep_their_subscription(
+    actions_catalog: ActionsCatalog,
+) -> None:
+    """Pinterest's presets say `AND`, which Segment's subscription parser reads as `and`;
+    without them the type failed at load ("has no default subscription")."""
+    actions = describe("actions/pinterest-conversions")["actions"]
+    assert actions["reportConversionEvent"]["default_subscription"] == (
+        'type = "track" and event = "Product Added"'
+    )
+    assert actions["sign_up"]["default_subscription"] == 'type = "track" and event = "Signed Up"'

@@ -4,8 +4,8 @@ eventyard maps events with its implementation of Segment's mapping language and 
 payload to the runner, where actions-core cleans and validates it before `perform`. Here
 each automatic preset's mapping is applied to events made by actions-core's
 `createTestEvent`, once by eventyard and once by actions-core's `transform`; after
-actions-core's `removeEmptyValues` (which the runner applies to both) the payloads must be
-equal, so `perform` gets the same input and sends the same request.
+actions-core's `removeEmptyValues` and its validator's coercion (which the runner applies
+to both) the payloads must be equal, so `perform` gets the same input and sends the same request.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ const path = require('path')
 const { transform, fieldsToJsonSchema } = require('@segment/actions-core')
 const core = path.join(process.env.NODE_PATH, '@segment/actions-core/dist/cjs')
 const { removeEmptyValues } = require(path.join(core, 'remove-empty-values.js'))
+const { validateSchema } = require(path.join(core, 'schema-validation.js'))
 const root = path.join(process.env.NODE_PATH, '@segment/action-destinations/dist/destinations')
 const sorted = (v) => Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object'
   ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])])) : v
@@ -48,7 +49,12 @@ const differ = []
 for (const c of JSON.parse(require('fs').readFileSync(0, 'utf8'))) {
   const action = require(path.join(root, c.slug)).default.actions[c.action]
   const schema = fieldsToJsonSchema(action.fields)
-  const clean = (payload) => JSON.stringify(sorted(removeEmptyValues(payload, schema, true)))
+  // as `perform` gets it: empties removed, then coerced by actions-core's validator
+  const clean = (payload) => {
+    const kept = removeEmptyValues(payload, schema, true)
+    validateSchema(kept, schema, { throwIfInvalid: false })
+    return JSON.stringify(sorted(kept))
+  }
   const [theirs, ours] = [clean(transform(c.mapping, c.event)), clean(c.ours)]
   if (theirs !== ours) differ.push({ slug: c.slug, preset: c.preset, theirs, ours })
 }

@@ -28,6 +28,7 @@ import httpx
 import msgspec
 import orjson
 
+from eventyard.destinations.actions import tokens
 from eventyard.destinations.actions.runner import RUNNER_JS, ActionsRunner, runner_error
 from eventyard.destinations.base import (
     ActionDefinition,
@@ -260,14 +261,17 @@ class _Definition:
         batch: bool,
     ) -> list[DeliveryError | None]:
         runner = self.catalog.runner
+        plain = _plain(settings)
         request = {
             "slug": self.entry["slug"],
             "action": key,
-            "settings": _plain(settings),
+            "settings": plain,
             "payloads": payloads,
             "batch": batch,
         }
         answer = await runner.call(client, "execute", request)
+        if "tokens" in answer:
+            tokens.refreshed(self.slug, plain, answer["tokens"])
         results = answer.get("results") or []
         if len(results) != len(payloads):
             raise TransientError(f"the actions runner answered {len(results)} of {len(payloads)}")
@@ -307,15 +311,15 @@ def _subscription(text: Any) -> str:
         return ""
     # Segment's subscription parser reads a bare `AND` (Pinterest's and Amazon's presets)
     # as it reads `and`; eventyard's FQL knows only the lower-case word.
-    text = "".join(
+    fql = "".join(
         part if part.startswith('"') else _UPPER_AND.sub("and", part)
         for part in _QUOTED.split(text)
     )
     try:
-        compile_fql(text)
+        compile_fql(fql)
     except FQLSyntaxError:
         return ""
-    return text
+    return fql
 
 
 def _field_spec(name: str, spec: Mapping[str, Any], mapping: Mapping[str, Any]) -> FieldSpec:
@@ -366,15 +370,14 @@ def _settings_struct(
         kind = _SETTING_TYPES.get(str(spec.get("type")), str)
         if spec.get("multiple"):
             kind = list[kind]  # type: ignore[valid-type]
-        label, about = str(spec.get("label") or name), str(spec.get("description") or "")
-        kind = Annotated[kind, msgspec.Meta(title=label, description=about)]
         plain = name.isidentifier() and not keyword.iskeyword(name) and name[0] != "_"
         attr = name if plain else f"field_{len(required) + len(optional)}"
         default = spec.get("default")
         if spec.get("required") and default is None:
-            required.append((attr, kind, msgspec.field(name=name)))
+            required.append((attr, _described(kind, spec), msgspec.field(name=name)))
         else:
-            optional.append((attr, kind | None, msgspec.field(default=default, name=name)))
+            field = msgspec.field(default=default, name=name)
+            optional.append((attr, _described(kind | None, spec), field))
     title = "".join(part.capitalize() for part in slug.removeprefix(PREFIX).split("-"))
     return msgspec.defstruct(
         f"{title}Settings",
@@ -382,6 +385,15 @@ def _settings_struct(
         kw_only=True,
         forbid_unknown_fields=True,
     )
+
+
+def _described(kind: Any, spec: Mapping[str, Any]) -> Any:
+    """`kind` with Segment's label and description, which the setup form shows."""
+    label, about = spec.get("label"), spec.get("description")
+    if not label and not about:
+        return kind
+    meta = msgspec.Meta(title=str(label) if label else None, description=str(about or "") or None)
+    return Annotated[kind, meta]
 
 
 def _plain(settings: Any) -> dict[str, Any]:

@@ -152,8 +152,8 @@ function classify(error) {
   }
 }
 
-// OAuth 2: the tokens are settings; an access token refreshed on a 401 is kept here, by
-// refresh token, for the calls that follow (until the runner restarts).
+// OAuth 2: the tokens are settings; an access token refreshed on a 401 is also kept here,
+// by refresh token, for the calls that follow until the server has stored it.
 const freshTokens = new Map()
 
 function authOf(settings) {
@@ -166,8 +166,9 @@ function authOf(settings) {
 }
 
 // Runs `call(auth)`; on a 401 with a refresh token, refreshes through the definition's
-// refreshAccessToken and runs it once more, as Segment's service does.
-async function withFreshToken(dest, settings, call) {
+// refreshAccessToken and runs it once more, as Segment's service does. The new tokens go
+// into `answer.tokens`, for the server to store in the destination's settings.
+async function withFreshToken(dest, settings, answer, call) {
   const auth = authOf(settings)
   try {
     return await call(auth)
@@ -177,6 +178,11 @@ async function withFreshToken(dest, settings, call) {
     const fresh = await dest.refreshAccessToken(settings, auth)
     if (!fresh?.accessToken) throw error
     freshTokens.set(auth.refreshToken, fresh.accessToken)
+    answer.tokens = { access_token: fresh.accessToken }
+    if (fresh.refreshToken && fresh.refreshToken !== auth.refreshToken) {
+      answer.tokens.refresh_token = fresh.refreshToken
+      freshTokens.set(fresh.refreshToken, fresh.accessToken)
+    }
     return await call({ ...auth, accessToken: fresh.accessToken })
   }
 }
@@ -194,16 +200,18 @@ async function execute(request) {
   if (!dest.actions[request.action]) throw permanent(`${request.slug} has no action ${request.action}`)
   const settings = request.settings || {}
   const common = { mapping: identityMapping(request.payloads), settings, features: {} }
+  const answer = {}
   if (!request.batch) {
-    await withFreshToken(dest, settings, (auth) =>
+    await withFreshToken(dest, settings, answer, (auth) =>
       dest.executeAction(request.action, { event: request.payloads[0], ...common, auth })
     )
-    return { results: [null] }
+    return { ...answer, results: [null] }
   }
-  const statuses = await withFreshToken(dest, settings, (auth) =>
+  const statuses = await withFreshToken(dest, settings, answer, (auth) =>
     dest.executeBatch(request.action, { events: request.payloads, ...common, auth })
   )
   return {
+    ...answer,
     results: request.payloads.map((_, i) => {
       const one = statuses[i]
       if (!one || (one.status >= 200 && one.status < 300)) return null
