@@ -84,7 +84,11 @@ async def test_a_killed_storage_process_is_restarted_and_catches_up(
     await wait_until(caught_up, 20, "the archive and the warehouse to catch up")
     table = pq.read_table(server.data_dir / "archive" / "source=web")
     assert set(table.column("messageId").to_pylist()) == {f"m-{i}" for i in range(50)}
-    assert _storage(server)["warehouses"][0]["last_load_at"]
+    # the child reports its last load on its own clock (worker._STATUS_EVERY), after the
+    # offsets that make the lag 0 were committed: wait for that report, it must come
+    await wait_until(
+        lambda: bool(_storage(server)["warehouses"][0]["last_load_at"]), 10, "the load report"
+    )
 
     assert await asyncio.to_thread(server.stop) == 0
     assert not _alive(second)
