@@ -11,7 +11,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+
+from eventyard.protocols.store import day_of
 
 __all__ = [
     "RETENTION_DAYS",
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 RETENTION_DAYS = 30
+_DAY = 86_400.0
 _MAX_ROWS = 20_000
 
 SCHEMA = """
@@ -57,10 +59,14 @@ def add_counts(
     )
 
 
+def _days_ago(now: float, days: int) -> str:
+    """The UTC day `days` before the one `now` falls in, as the rows store it."""
+    return day_of(now - days * _DAY)
+
+
 def purge(conn: sqlite3.Connection, now: float) -> int:
     """Forget days older than RETENTION_DAYS."""
-    cutoff = datetime.fromtimestamp(now, UTC) - timedelta(days=RETENTION_DAYS)
-    day = cutoff.strftime("%Y-%m-%d")
+    day = _days_ago(now, RETENTION_DAYS)
     return conn.execute("DELETE FROM schema_paths WHERE day < ?", (day,)).rowcount
 
 
@@ -83,10 +89,7 @@ class PathCount:
 def read_schema(conn: sqlite3.Connection, source: str, now: float) -> list[PathCount]:
     """The source's events and paths with their 24 h, 7 d and 30 d counts (UTC days, today
     included), by event and path; at most 20,000 rows."""
-    today = datetime.fromtimestamp(now, UTC)
-    since = [
-        (today - timedelta(days=n)).strftime("%Y-%m-%d") for n in (0, 1, 6, RETENTION_DAYS - 1)
-    ]
+    since = [_days_ago(now, n) for n in (0, 1, 6, RETENTION_DAYS - 1)]
     rows = conn.execute(
         "SELECT event, path, SUM(CASE WHEN day >= ? THEN count ELSE 0 END),"
         " SUM(CASE WHEN day = ? THEN count ELSE 0 END),"
@@ -95,8 +98,7 @@ def read_schema(conn: sqlite3.Connection, source: str, now: float) -> list[PathC
         " GROUP BY event, path ORDER BY event, path LIMIT ?",
         (since[0], since[1], since[2], source, since[3], _MAX_ROWS),
     ).fetchall()
-    midnight = today.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-    left = max(0.0, 1.0 - (now - midnight) / 86400)
+    left = max(0.0, 1.0 - (now % _DAY) / _DAY)  # Unix days are UTC days
     return [
         PathCount(event, path, n_today + round(n_yesterday * left), *rest)
         for event, path, n_today, n_yesterday, *rest in rows
@@ -110,7 +112,7 @@ def paths_seen(
     (what the mapping field picker offers)."""
     if not sources:
         return []
-    since = (datetime.fromtimestamp(now, UTC) - timedelta(days=RETENTION_DAYS)).strftime("%Y-%m-%d")
+    since = _days_ago(now, RETENTION_DAYS)
     marks = ",".join("?" * len(sources))
     rows = conn.execute(
         f"SELECT path FROM schema_paths WHERE source IN ({marks}) AND path != '' AND day >= ?"
