@@ -79,6 +79,7 @@ class Router:
         self._plans = compile_plans(config)
         self._protocols = ProtocolStage(config)
         self._schema = SchemaStage(config)
+        self._own_scope = dedup.own_scope(config)
         self._window = float(config.pipeline.dedup_window)
 
     def reconfigure(self, config: Config) -> None:
@@ -87,6 +88,7 @@ class Router:
         self._plans = compile_plans(config)
         self._protocols = ProtocolStage(config)
         self._schema = SchemaStage(config)
+        self._own_scope = dedup.own_scope(config)
         self._routes = routes(config)
         self.config = config
 
@@ -164,8 +166,7 @@ class Router:
         now: float,
     ) -> int:
         keys = [(record.source, record.message_id) for record, _ in routed]
-        own = dedup.own_scope(self.config)
-        fresh = dedup.first_seen(conn, keys, now, self._window, own)
+        fresh = dedup.first_seen(conn, keys, now, self._window, self._own_scope)
         new_jobs: list[NewJob] = []
         steps: list[trace.Step] = []
         routed, fresh = self._schema.screen(conn, unrouted, routed, fresh, now, steps)
