@@ -365,16 +365,21 @@ class DestinationWorker:
         self.wakeup.fire()
 
     def _settlement(
-        self, batch: list[Job], outcomes: list[DeliveryError | None], noted: exchanges.Capture
+        self,
+        batch: list[Job],
+        outcomes: list[DeliveryError | None],
+        noted: exchanges.Capture,
+        kept: bool = True,
     ) -> settle.Settlement:
         now = time.time()
         failed = any(outcome is not None for outcome in outcomes)
+        shown = kept and bool(noted.sent)
         secrets: list[Any] = []
-        if failed or noted.sent:  # error texts and kept exchanges never show a secret
+        if failed or shown:  # error texts and kept exchanges never show a secret
             payloads = (job.payload for job in batch)
             secrets = exchanges.secrets_of(self.definition, self.settings, payloads)
         result = settle.settle(self.name, self.delivery, batch, outcomes, now, secrets)
-        if noted.sent:  # kept with the outcome, in its transaction
+        if shown:  # kept with the outcome, in its transaction
             error = next((str(e) for e in outcomes if e is not None), "")
             result.exchanges = exchanges.shown(noted, secrets, error)
         return result
@@ -408,7 +413,11 @@ class DestinationWorker:
         finished, self._finished = self._finished, []
         if not finished:
             return
-        results = [self._settlement(*unit) for unit in finished]
+        # only the newest KEEP units' exchanges would survive the trim: show just those
+        oldest_kept = len(finished) - exchanges.KEEP
+        results = [
+            self._settlement(*unit, kept=i >= oldest_kept) for i, unit in enumerate(finished)
+        ]
         now = time.time()
 
         def write(conn: sqlite3.Connection) -> None:
